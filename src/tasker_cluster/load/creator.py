@@ -1,0 +1,90 @@
+"""Create a run's tasks across the orchestration instances: bounded concurrency, optional rate."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from itertools import count
+
+import httpx
+
+from tasker_cluster.load.spec import LoadSpec
+from tasker_cluster.load.tracking import TrackedTask, Tracker
+from tasker_cluster.testing.client import OrchestrationCluster
+from tasker_cluster.testing.errors import ApiError, InstanceUnreachableError
+
+_LOG = logging.getLogger(__name__)
+MAX_ERRORS_KEPT = 20
+NOT_READY = 503
+EXTRA_ATTEMPTS = 2
+
+
+async def create_tasks(
+    cluster: OrchestrationCluster, spec: LoadSpec, tracker: Tracker, deadline: float
+) -> None:
+    """Send `spec.tasks` creations; creation i goes to instance i mod n first.
+
+    A creation that surely stored nothing (connection refused, 503) is sent to the next
+    instance; one that may have reached an instance is never repeated, so no task is created
+    twice by the load runner itself.
+    """
+    numbers = count()
+    started = time.monotonic()
+
+    async def sender() -> None:
+        while (number := next(numbers)) < spec.tasks:
+            if spec.rate is not None:
+                await asyncio.sleep(max(0.0, started + number / spec.rate - time.monotonic()))
+            if time.monotonic() >= deadline:
+                record_create_error(tracker, f"task {number}: not sent, the run timed out")
+                continue
+            await _create_one(cluster, spec, tracker, number)
+
+    try:
+        await asyncio.gather(*(sender() for _ in range(min(spec.concurrency, spec.tasks))))
+    finally:
+        tracker.creating_done = True
+
+
+async def _create_one(
+    cluster: OrchestrationCluster, spec: LoadSpec, tracker: Tracker, number: int
+) -> None:
+    body = spec.request_body(str(uuid.uuid4()))
+    instances = cluster.instance_count
+    last_error = ""
+    for attempt in range(instances + EXTRA_ATTEMPTS):
+        index = (number + attempt) % instances
+        try:
+            created = await cluster.client(index).create_task(body)
+        except InstanceUnreachableError as error:
+            last_error = str(error)
+            if not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+                break
+            await asyncio.sleep(0.05 * attempt)
+            continue
+        except ApiError as error:
+            last_error = str(error)
+            if error.status != NOT_READY:
+                break
+            await asyncio.sleep(0.05 * attempt)
+            continue
+        tracker.add(
+            TrackedTask(
+                task_uuid=str(created.task_uuid),
+                step_count=created.step_count,
+                created_by=index,
+                created_at=created.created_at,
+                steps={str(uuid): name for name, uuid in created.step_mapping.items()},
+            )
+        )
+        return
+    record_create_error(tracker, f"task {number}: {last_error}")
+
+
+def record_create_error(tracker: Tracker, message: str) -> None:
+    _LOG.warning("creation failed: %s", message)
+    tracker.create_errors += 1
+    if len(tracker.create_error_examples) < MAX_ERRORS_KEPT:
+        tracker.create_error_examples.append(message)

@@ -1,0 +1,163 @@
+"""Human-readable output of a load run: report tables and a live progress bar (rich)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tasker_cluster.load.report import LoadReport
+from tasker_cluster.load.tracking import Progress as RunProgress
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def headline(report: LoadReport) -> str:
+    spec = report.spec
+    what = f"{spec.tasks} x {spec.template}"
+    if spec.template == "fan_out":
+        what += f"(width={spec.width})"
+    verdict = "OK" if report.ok else "FAILED"
+    return f"load run {verdict}: {what} against {report.target}, seed {spec.seed}"
+
+
+def render_report(report: LoadReport, console: Console) -> None:
+    style = "bold green" if report.ok else "bold red"
+    console.print(headline(report), style=style)
+    console.print(_overview(report))
+    console.print(_instances(report))
+    if report.workers:
+        console.print(_workers(report))
+    console.print(_invariants(report))
+    if report.faults:
+        console.print(_faults(report))
+    if report.create_errors:
+        console.print(f"[red]{report.create_errors} creation(s) failed[/red], e.g.:")
+        for example in report.create_error_examples[:5]:
+            console.print(f"  {example}", markup=False, highlight=False)
+
+
+def _overview(report: LoadReport) -> Table:
+    table = Table(title="throughput and latency", show_header=False, title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("tasks created", f"{report.tasks_created:,}")
+    table.add_row("tasks complete", f"{report.tasks_completed:,}")
+    table.add_row("tasks failed", f"{report.tasks_failed:,}")
+    table.add_row("tasks unfinished", f"{report.tasks_unfinished:,}")
+    table.add_row("tasks/s", f"{report.tasks_per_s:,.1f}")
+    table.add_row("steps/s", f"{report.steps_per_s:,.1f}")
+    if report.latency is not None:
+        latency = report.latency
+        table.add_row("latency p50 / p95", f"{_ms(latency.p50_ms)} / {_ms(latency.p95_ms)}")
+        table.add_row("latency p99 / max", f"{_ms(latency.p99_ms)} / {_ms(latency.max_ms)}")
+    table.add_row(
+        "run time", f"{report.elapsed_s:.1f} s" + (" (timed out)" if report.timed_out else "")
+    )
+    table.add_row(
+        "follow / verify cost",
+        f"{report.follow_cost.requests:,} req {report.follow_cost.seconds:.1f} s / "
+        f"{report.verify_cost.requests:,} req {report.verify_cost.seconds:.1f} s",
+    )
+    return table
+
+
+def _instances(report: LoadReport) -> Table:
+    table = Table(title="orchestration instances", title_justify="left")
+    for name in ("instance", "url", "requests served", "tasks created", "tasks finalized"):
+        table.add_column(name, justify="left" if name in ("instance", "url") else "right")
+    for row in report.orchestration:
+        table.add_row(
+            row.instance_id,
+            row.url,
+            f"{row.requests_served:,}",
+            f"{row.tasks_created:,}",
+            f"{row.tasks_finalized:,}",
+        )
+    return table
+
+
+def _workers(report: LoadReport) -> Table:
+    table = Table(title="workers", title_justify="left")
+    table.add_column("worker")
+    table.add_column("steps run", justify="right")
+    for row in report.workers:
+        table.add_row(row.worker_id, f"{row.steps_run:,}")
+    return table
+
+
+def _invariants(report: LoadReport) -> Table:
+    table = Table(title="invariants (checked through the API)", title_justify="left")
+    table.add_column("invariant")
+    table.add_column("result")
+    table.add_column("first example")
+    for result in report.invariants:
+        verdict = "[green]ok[/green]" if result.ok else f"[red]{result.violations} broken[/red]"
+        example = ""
+        if result.examples:
+            first = result.examples[0]
+            example = f"task {first.task_uuid}: {first.detail}"
+        table.add_row(result.name, verdict, example)
+    return table
+
+
+def _faults(report: LoadReport) -> Table:
+    table = Table(title="injected faults", title_justify="left")
+    for name in ("at", "action", "instance", "back at", "problem"):
+        table.add_column(name, justify="right" if name in ("at", "back at") else "left")
+    for fault in report.faults:
+        back = "-" if fault.restored_offset_s is None else f"{fault.restored_offset_s:.1f} s"
+        table.add_row(
+            f"{fault.offset_s:.1f} s", fault.action, fault.instance_id, back, fault.error or ""
+        )
+    return table
+
+
+class LiveProgress:
+    """A progress bar fed by `on_progress`; silent when the console is not a terminal."""
+
+    def __init__(self, console: Console, total: int) -> None:
+        self._enabled = console.is_terminal
+        self._progress = Progress(
+            TextColumn("{task.fields[phase]:<9}"),
+            BarColumn(),
+            TextColumn(
+                "created {task.fields[created]}  complete {task.completed:.0f}/{task.total:.0f}"
+                "  failed {task.fields[failed]}  {task.fields[rate]:.1f} tasks/s"
+                "  faults {task.fields[faults]}"
+            ),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not self._enabled,
+        )
+        self._task: TaskID = self._progress.add_task(
+            "load", total=total, phase="starting", created=0, failed=0, rate=0.0, faults=0
+        )
+
+    def __enter__(self) -> LiveProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.__exit__(exc_type, exc, tb)
+
+    def update(self, progress: RunProgress) -> None:
+        self._progress.update(
+            self._task,
+            completed=progress.completed,
+            phase=progress.phase,
+            created=progress.created,
+            failed=progress.failed,
+            rate=progress.tasks_per_s,
+            faults=progress.faults,
+        )

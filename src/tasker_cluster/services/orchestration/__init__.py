@@ -1,0 +1,1 @@
+"""The orchestration service: REST API plus the orchestration loop."""

@@ -1,0 +1,150 @@
+"""Applying step results from `orchestration_step_results`, each exactly once.
+
+A result names the step and the attempt it reports. It applies only while the step is still
+waiting for exactly that attempt's result; anything else is a duplicate (a redelivered or
+resent message) and is recorded as one, never applied twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..statemachine import TASK_TERMINAL, StepState
+from ..store.database import Dialect, Row, Transaction, placeholders
+from ..store.queue import QueueMessage, delete
+from ..store.transitions import StepTransition, record_step_transitions
+
+MAX_BACKOFF_SECONDS = 30.0
+_TERMINAL = tuple(state.value for state in TASK_TERMINAL)
+
+
+@dataclass
+class ResultReport:
+    applied: int = 0
+    duplicates: int = 0
+    tasks: set[str] = field(default_factory=set)
+
+
+def retry_delay(backoff_ms: int, attempts: int) -> float:
+    return float(min(backoff_ms / 1000 * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def apply_results(
+    transaction: Transaction,
+    dialect: Dialect,
+    messages: list[QueueMessage],
+    *,
+    processor: str,
+    now: float,
+    deduplicate: bool = True,
+) -> ResultReport:
+    """Apply a batch of results and acknowledge their messages, in one transaction.
+
+    Rows are locked in a fixed order (steps, then tasks by uuid), so concurrent batches on
+    other instances never deadlock with this one.
+    """
+    report = ResultReport()
+    ordered = sorted(messages, key=lambda m: (m.body["step_uuid"], m.msg_id))
+    uuids = sorted({message.body["step_uuid"] for message in ordered})
+    steps = {
+        row["step_uuid"]: row
+        for row in transaction.fetch_all(
+            "SELECT step_uuid, task_uuid, current_state, attempts, max_attempts, retryable,"
+            " retry_backoff_ms FROM workflow_steps"
+            f" WHERE step_uuid IN ({placeholders(len(uuids))})",
+            uuids,
+        )
+    }
+    transitions: list[StepTransition] = []
+    for message in ordered:
+        step = steps.get(message.body["step_uuid"])
+        transition = _apply_one(
+            transaction, message, step, processor=processor, now=now, deduplicate=deduplicate
+        )
+        if transition is None:
+            report.duplicates += 1
+            continue
+        report.applied += 1
+        report.tasks.add(transition.task_uuid)
+        steps[transition.step_uuid] = {**(step or {}), "current_state": transition.to_state}
+        transitions.append(transition)
+    record_step_transitions(transaction, transitions, now)
+    _wake_tasks(transaction, dialect, sorted(report.tasks), now)
+    delete(transaction, [message.msg_id for message in messages])
+    return report
+
+
+def _wake_tasks(transaction: Transaction, dialect: Dialect, tasks: list[str], now: float) -> None:
+    """Mark the tasks as needing evaluation (the lock waits for a running evaluation)."""
+    if not tasks:
+        return
+    marks = placeholders(len(tasks))
+    if dialect.lock_row:
+        transaction.fetch_all(
+            f"SELECT task_uuid FROM tasks WHERE task_uuid IN ({marks})"
+            f" ORDER BY task_uuid{dialect.lock_row}",
+            tasks,
+        )
+    transaction.execute(
+        f"UPDATE tasks SET work_after = ?, updated_at = ? WHERE task_uuid IN ({marks})"
+        f" AND status NOT IN ({placeholders(len(_TERMINAL))})",
+        [now, now, *tasks, *_TERMINAL],
+    )
+
+
+def _apply_one(
+    transaction: Transaction,
+    message: QueueMessage,
+    step: Row | dict[str, Any] | None,
+    *,
+    processor: str,
+    now: float,
+    deduplicate: bool,
+) -> StepTransition | None:
+    body = message.body
+    if step is None or step.get("task_uuid") != body["task_uuid"]:
+        return None
+    success = bool(body["success"])
+    expected = (
+        StepState.ENQUEUED_FOR_ORCHESTRATION
+        if success
+        else StepState.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION
+    )
+    awaited = step["current_state"] == expected and int(step["attempts"]) == int(body["attempt"])
+    if not awaited and (deduplicate or not success):
+        return None
+    attempts = int(step["attempts"])
+    next_retry_at = None
+    if success:
+        target = StepState.COMPLETE
+    elif body.get("retryable") and bool(step["retryable"]) and attempts < int(step["max_attempts"]):
+        target = StepState.WAITING_FOR_RETRY
+        next_retry_at = now + retry_delay(int(step["retry_backoff_ms"]), attempts)
+    else:
+        target = StepState.ERROR
+    guard = " AND current_state = ?" if awaited else ""
+    changed = transaction.execute(
+        "UPDATE workflow_steps SET current_state = ?, next_retry_at = ?, updated_at = ?,"
+        f" completed_at = ? WHERE step_uuid = ?{guard}",
+        [
+            target.value,
+            next_retry_at,
+            now,
+            now if target == StepState.COMPLETE else None,
+            body["step_uuid"],
+            *((expected.value,) if awaited else ()),
+        ],
+    )
+    if changed != 1:
+        return None
+    return StepTransition(
+        step_uuid=body["step_uuid"],
+        task_uuid=body["task_uuid"],
+        from_state=step["current_state"],
+        to_state=target,
+        processor=processor,
+        worker_uuid=body.get("worker_id"),
+        success=success,
+        metadata={"msg_id": message.msg_id, "attempt": body["attempt"], "read_ct": message.read_ct},
+    )

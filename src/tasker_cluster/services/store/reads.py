@@ -1,0 +1,99 @@
+"""Read queries behind the REST API; every instance reads the same shared tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .database import Row, Transaction, placeholders
+
+TASK_COLUMNS = (
+    "task_uuid, name, namespace, version, status, context, initiator, source_system, reason,"
+    " tags, priority, correlation_id, parent_correlation_id, options, created_at, updated_at,"
+    " completed_at"
+)
+STEP_COLUMNS = (
+    "step_uuid, task_uuid, name, handler, position, dependencies, current_state, attempts,"
+    " max_attempts, retryable, results, last_error, processor_uuid, created_at, updated_at,"
+    " completed_at"
+)
+
+
+def get_task(transaction: Transaction, task_uuid: str) -> Row | None:
+    return transaction.fetch_one(
+        f"SELECT {TASK_COLUMNS} FROM tasks WHERE task_uuid = ?", (task_uuid,)
+    )
+
+
+def get_steps(transaction: Transaction, task_uuid: str) -> list[Row]:
+    return transaction.fetch_all(
+        f"SELECT {STEP_COLUMNS} FROM workflow_steps WHERE task_uuid = ? ORDER BY position",
+        (task_uuid,),
+    )
+
+
+def get_step(transaction: Transaction, task_uuid: str, step_uuid: str) -> Row | None:
+    return transaction.fetch_one(
+        f"SELECT {STEP_COLUMNS} FROM workflow_steps WHERE task_uuid = ? AND step_uuid = ?",
+        (task_uuid, step_uuid),
+    )
+
+
+def list_tasks(
+    transaction: Transaction,
+    offset: int,
+    limit: int,
+    namespace: str | None,
+    status: str | None,
+) -> tuple[list[Row], int]:
+    """A page of tasks, newest first, and the number of tasks matching the filters."""
+    conditions: list[str] = []
+    params: list[object] = []
+    if namespace is not None:
+        conditions.append("namespace = ?")
+        params.append(namespace)
+    if status is not None:
+        conditions.append("status = ?")
+        params.append(status)
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    total_row = transaction.fetch_one(f"SELECT COUNT(*) AS total FROM tasks{where}", params)
+    rows = transaction.fetch_all(
+        f"SELECT {TASK_COLUMNS} FROM tasks{where}"
+        " ORDER BY created_at DESC, task_uuid LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return rows, int(total_row["total"]) if total_row else 0
+
+
+def step_state_counts(
+    transaction: Transaction, task_uuids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    """For each task, how many of its steps are in each state."""
+    if not task_uuids:
+        return {}
+    rows = transaction.fetch_all(
+        "SELECT task_uuid, current_state, COUNT(*) AS steps FROM workflow_steps"
+        f" WHERE task_uuid IN ({placeholders(len(task_uuids))})"
+        " GROUP BY task_uuid, current_state",
+        list(task_uuids),
+    )
+    counts: dict[str, dict[str, int]] = {task_uuid: {} for task_uuid in task_uuids}
+    for row in rows:
+        counts[row["task_uuid"]][row["current_state"]] = int(row["steps"])
+    return counts
+
+
+def step_transitions(transaction: Transaction, step_uuid: str) -> list[Row]:
+    return transaction.fetch_all(
+        "SELECT id, step_uuid, task_uuid, from_state, to_state, worker_uuid, processor, success,"
+        " execution_time_ms, metadata, sort_key, most_recent, created_at"
+        " FROM workflow_step_transitions WHERE step_uuid = ? ORDER BY sort_key",
+        (step_uuid,),
+    )
+
+
+def task_transitions(transaction: Transaction, task_uuid: str) -> list[Row]:
+    return transaction.fetch_all(
+        "SELECT id, task_uuid, from_state, to_state, processor, metadata, sort_key, most_recent,"
+        " created_at FROM task_transitions WHERE task_uuid = ? ORDER BY sort_key",
+        (task_uuid,),
+    )

@@ -1,0 +1,213 @@
+"""Writing tasks: creation in one transaction, task compare-and-swap, cancellation."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import TaskAlreadyTerminalError, TaskNotFoundError
+from ..statemachine import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
+from ..templates import StepSpec
+from .database import Dialect, Transaction, insert_rows
+from .transitions import StepTransition, record_step_transitions, record_task_transitions
+
+STEP_COLUMNS = (
+    "step_uuid",
+    "task_uuid",
+    "name",
+    "handler",
+    "position",
+    "dependencies",
+    "current_state",
+    "attempts",
+    "max_attempts",
+    "retryable",
+    "retry_backoff_ms",
+    "created_at",
+    "updated_at",
+)
+
+
+@dataclass(frozen=True)
+class NewTask:
+    task_uuid: str
+    name: str
+    namespace: str
+    version: str
+    context: dict[str, Any]
+    initiator: str
+    source_system: str
+    reason: str
+    tags: list[str]
+    priority: int
+    correlation_id: str
+    parent_correlation_id: str | None
+    options: dict[str, Any] | None
+    steps: Sequence[StepSpec]
+
+
+def insert_task(
+    transaction: Transaction, task: NewTask, processor: str | None, now: float
+) -> dict[str, str]:
+    """Task, steps and their first transitions; returns the step mapping (name to uuid)."""
+    transaction.execute(
+        "INSERT INTO tasks (task_uuid, name, namespace, version, status, context, initiator,"
+        " source_system, reason, tags, priority, correlation_id, parent_correlation_id, options,"
+        " created_at, updated_at, work_after) VALUES"
+        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            task.task_uuid,
+            task.name,
+            task.namespace,
+            task.version,
+            TaskState.PENDING.value,
+            json.dumps(task.context),
+            task.initiator,
+            task.source_system,
+            task.reason,
+            json.dumps(task.tags),
+            task.priority,
+            task.correlation_id,
+            task.parent_correlation_id,
+            None if task.options is None else json.dumps(task.options),
+            now,
+            now,
+            now,
+        ),
+    )
+    mapping = {spec.name: str(uuid.uuid4()) for spec in task.steps}
+    insert_rows(
+        transaction,
+        "workflow_steps",
+        STEP_COLUMNS,
+        [
+            (
+                mapping[spec.name],
+                task.task_uuid,
+                spec.name,
+                spec.handler,
+                position,
+                json.dumps(list(spec.dependencies)),
+                StepState.PENDING.value,
+                0,
+                spec.max_attempts,
+                spec.retryable,
+                spec.retry_backoff_ms,
+                now,
+                now,
+            )
+            for position, spec in enumerate(task.steps)
+        ],
+    )
+    record_task_transitions(
+        transaction,
+        task.task_uuid,
+        [(None, TaskState.PENDING)],
+        processor=processor,
+        now=now,
+        initial=True,
+    )
+    record_step_transitions(
+        transaction,
+        [
+            StepTransition(step_uuid, task.task_uuid, None, StepState.PENDING, processor)
+            for step_uuid in mapping.values()
+        ],
+        now,
+        initial=True,
+    )
+    return mapping
+
+
+def move_task(
+    transaction: Transaction,
+    *,
+    task_uuid: str,
+    expected: str,
+    route: Sequence[str],
+    processor: str | None,
+    now: float,
+    metadata: dict[str, Any] | None = None,
+) -> bool:
+    """Compare-and-swap the task from `expected` along `route`; False if it was not `expected`."""
+    if not route:
+        return True
+    final = route[-1]
+    completed_at = now if final in TASK_TERMINAL else None
+    changed = transaction.execute(
+        "UPDATE tasks SET status = ?, updated_at = ?, completed_at = COALESCE(?, completed_at)"
+        " WHERE task_uuid = ? AND status = ?",
+        (final, now, completed_at, task_uuid, expected),
+    )
+    if changed != 1:
+        return False
+    pairs: list[tuple[str | None, str]] = list(zip([expected, *route[:-1]], route, strict=True))
+    record_task_transitions(
+        transaction, task_uuid, pairs, processor=processor, now=now, metadata=metadata
+    )
+    return True
+
+
+def cancel_task(
+    transaction: Transaction, dialect: Dialect, task_uuid: str, processor: str | None, now: float
+) -> None:
+    """Cancel the task and every step that has not finished; 404/409 errors as documented."""
+    row = transaction.fetch_one(
+        f"SELECT status FROM tasks WHERE task_uuid = ?{dialect.lock_row}", (task_uuid,)
+    )
+    if row is None:
+        raise TaskNotFoundError(task_uuid)
+    if row["status"] in TASK_TERMINAL:
+        raise TaskAlreadyTerminalError(task_uuid, row["status"])
+    move_task(
+        transaction,
+        task_uuid=task_uuid,
+        expected=row["status"],
+        route=[TaskState.CANCELLED],
+        processor=processor,
+        now=now,
+    )
+    transaction.execute(
+        "UPDATE tasks SET work_after = NULL, claimed_by = NULL, claim_expires_at = NULL"
+        " WHERE task_uuid = ?",
+        (task_uuid,),
+    )
+    cancel_open_steps(transaction, task_uuid, processor, now)
+
+
+def cancel_open_steps(
+    transaction: Transaction, task_uuid: str, processor: str | None, now: float
+) -> None:
+    """Workers change steps without the task lock, so each step is a compare-and-swap, retried."""
+    settled = {state.value for state in STEP_TERMINAL} | {StepState.ERROR.value}
+    for _ in range(10):
+        steps = transaction.fetch_all(
+            "SELECT step_uuid, current_state FROM workflow_steps WHERE task_uuid = ?",
+            (task_uuid,),
+        )
+        moved: list[StepTransition] = []
+        for step in steps:
+            if step["current_state"] in settled:
+                continue
+            changed = transaction.execute(
+                "UPDATE workflow_steps SET current_state = ?, updated_at = ?"
+                " WHERE step_uuid = ? AND current_state = ?",
+                (StepState.CANCELLED.value, now, step["step_uuid"], step["current_state"]),
+            )
+            if changed == 1:
+                moved.append(
+                    StepTransition(
+                        step["step_uuid"],
+                        task_uuid,
+                        step["current_state"],
+                        StepState.CANCELLED,
+                        processor,
+                        metadata={"reason": "task cancelled"},
+                    )
+                )
+        record_step_transitions(transaction, moved, now)
+        if len(moved) == sum(1 for step in steps if step["current_state"] not in settled):
+            return

@@ -1,0 +1,147 @@
+"""HTTP plumbing both services share: JSON errors, request metrics, and running uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import (
+    MethodNotAllowedError,
+    RequestError,
+    RouteNotFoundError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+from .metrics import Counter
+from .store.database import DatabaseUnavailableError, TransientError
+
+logger = logging.getLogger(__name__)
+
+GRACEFUL_SHUTDOWN_SECONDS = 3
+
+
+class PortUnavailableError(ServiceError):
+    def __init__(self, host: str, port: int, detail: str) -> None:
+        self.host = host
+        self.port = port
+        self.detail = detail
+        super().__init__(
+            f"cannot listen on {host}:{port}: {detail}; choose a free port with"
+            " TASKER_WEB_BIND_ADDRESS, TASKER_INSTANCE_PORT or PORT"
+        )
+
+
+def iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+def request_error_response(error: RequestError) -> JSONResponse:
+    return JSONResponse(error_body(error.code, str(error)), status_code=error.status)
+
+
+async def handle_request_error(request: Request, error: Exception) -> Response:
+    if isinstance(error, RequestError):
+        return request_error_response(error)
+    if isinstance(error, HTTPException) and error.status_code == 405:
+        response = request_error_response(MethodNotAllowedError(request.method, request.url.path))
+        response.headers.update(error.headers or {})
+        return response
+    if isinstance(error, HTTPException) and error.status_code == 404:
+        return request_error_response(RouteNotFoundError(request.method, request.url.path))
+    if isinstance(error, HTTPException):
+        return JSONResponse(error_body("http_error", str(error.detail)), error.status_code)
+    if isinstance(error, DatabaseUnavailableError | TransientError):
+        return request_error_response(ServiceUnavailableError(str(error)))
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return JSONResponse(
+        error_body("internal_error", f"internal error: {type(error).__name__}"), status_code=500
+    )
+
+
+EXCEPTION_HANDLERS = {
+    RequestError: handle_request_error,
+    HTTPException: handle_request_error,
+    DatabaseUnavailableError: handle_request_error,
+    TransientError: handle_request_error,
+    Exception: handle_request_error,
+}
+
+
+class RequestMetricsMiddleware:
+    """Counts requests by method, route template (not raw path) and status."""
+
+    def __init__(self, app: ASGIApp, counter: Counter) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.counter.inc(method=scope["method"], route=template, status=str(status))
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Listen before anything slow happens, so a taken port fails the start at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as error:
+        sock.close()
+        raise PortUnavailableError(host, port, error.strerror or str(error)) from error
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(app: ASGIApp, sock: socket.socket) -> None:
+    """Run uvicorn on `sock` until SIGTERM/SIGINT, then shut down gracefully and return."""
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        loop="asyncio",
+        http="h11",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the signal it caught once it has shut down; with these handlers in
+    # place that re-raise is harmless and the process ends with status 0.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda received, frame: None)
+    server.run(sockets=[sock])

@@ -1,0 +1,147 @@
+"""Developer tasks: `invoke --list` shows them, `invoke --help <task>` documents each flag."""
+
+from __future__ import annotations
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.tasks import task
+
+from tasker_cluster import cluster_cli
+
+SELECT_HELP = {
+    "service": "only instances of this service type, e.g. orchestration or worker-python",
+    "instance": "only this instance, e.g. orchestration-2",
+}
+ENV_FILE_HELP = "profile to read (default: config/dotenv/multi-instance.env)"
+
+
+@task(
+    help={
+        "orchestration": "number of orchestration instances (default: from the env file)",
+        "worker_python": "number of worker-python instances (default: from the env file)",
+        "worker_rust": "number of worker-rust instances (default: from the env file)",
+        "worker_ruby": "number of worker-ruby instances (default: from the env file)",
+        "worker_ts": "number of worker-ts instances (default: from the env file)",
+        "env_file": ENV_FILE_HELP,
+        "wait": "wait until every instance answers healthy (default: on; --no-wait to skip)",
+        "timeout": "seconds to wait for all instances to become healthy (default: 60)",
+    },
+    auto_shortflags=False,
+)
+def start(
+    c: Context,
+    *,
+    orchestration: str | None = None,
+    worker_python: str | None = None,
+    worker_rust: str | None = None,
+    worker_ruby: str | None = None,
+    worker_ts: str | None = None,
+    env_file: str | None = None,
+    wait: bool = True,
+    timeout: int = 60,
+) -> None:
+    """Start instances in parallel; wait until all are healthy."""
+    counts = {
+        "orchestration": orchestration,
+        "worker-python": worker_python,
+        "worker-rust": worker_rust,
+        "worker-ruby": worker_ruby,
+        "worker-ts": worker_ts,
+    }
+    with cluster_cli.cli_session():
+        cluster_cli.run_start(env_file, counts, wait, timeout)
+
+
+@task(
+    help={
+        **SELECT_HELP,
+        "timeout": "seconds between SIGTERM and SIGKILL (default: 10)",
+        "env_file": ENV_FILE_HELP,
+    },
+    auto_shortflags=False,
+)
+def stop(
+    c: Context,
+    *,
+    service: str | None = None,
+    instance: str | None = None,
+    timeout: int = 10,
+    env_file: str | None = None,
+) -> None:
+    """Stop instances and all their child processes."""
+    with cluster_cli.cli_session():
+        cluster_cli.run_stop(env_file, service, instance, timeout)
+
+
+@task(
+    help={
+        "service": SELECT_HELP["service"],
+        "json": "print the rows as JSON",
+        "check": "exit non-zero unless every instance is healthy",
+        "watch": "refresh every 2 s until Ctrl-C",
+        "env_file": ENV_FILE_HELP,
+    },
+    auto_shortflags=False,
+)
+def status(
+    c: Context,
+    *,
+    service: str | None = None,
+    json: bool = False,
+    check: bool = False,
+    watch: bool = False,
+    env_file: str | None = None,
+) -> None:
+    """Show state, pid, port, uptime, CPU, RSS and health."""
+    with cluster_cli.cli_session():
+        cluster_cli.run_status(env_file, service, json, check, watch)
+
+
+@task(
+    help={
+        **SELECT_HELP,
+        "follow": "keep printing new lines, also of instances that start later, until Ctrl-C",
+        "lines": "how many of the last lines of each log to print first (default: 50)",
+        "env_file": ENV_FILE_HELP,
+    },
+    auto_shortflags=False,
+)
+def logs(
+    c: Context,
+    *,
+    service: str | None = None,
+    instance: str | None = None,
+    follow: bool = False,
+    lines: int = 50,
+    env_file: str | None = None,
+) -> None:
+    """Print instance logs merged, prefixed with instance ids."""
+    with cluster_cli.cli_session():
+        cluster_cli.run_logs(env_file, service, instance, follow, lines)
+
+
+@task(
+    help={
+        **SELECT_HELP,
+        "timeout": "seconds between SIGTERM and SIGKILL when stopping (default: 10)",
+        "env_file": ENV_FILE_HELP,
+    },
+    auto_shortflags=False,
+)
+def restart(
+    c: Context,
+    *,
+    service: str | None = None,
+    instance: str | None = None,
+    timeout: int = 10,
+    env_file: str | None = None,
+) -> None:
+    """Stop the selected instances, then start them again."""
+    with cluster_cli.cli_session():
+        cluster_cli.run_restart(env_file, service, instance, timeout)
+
+
+cluster = Collection("cluster", start, stop, status, logs, restart)
+
+namespace = Collection()
+namespace.add_collection(cluster)

@@ -1,0 +1,5 @@
+"""Stand-in processes for the lifecycle tests."""
+
+from pathlib import Path
+
+FAKE_SERVICE = Path(__file__).resolve().parent / "fake_service.py"

@@ -1,0 +1,303 @@
+"""Configuration: profiles, precedence, service types as data, and the exact error messages."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from tasker_cluster.config import PROJECT_ROOT, load_settings, with_counts
+from tasker_cluster.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
+from tasker_cluster.instances import plan_instances
+
+PROFILES = PROJECT_ROOT / "config" / "dotenv"
+ENVIRON = {"PATH": "/usr/bin:/bin"}
+
+
+def write_profile(root: Path, text: str) -> Path:
+    path = root / "config" / "dotenv" / "multi-instance.env"
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+    return path
+
+
+def problems_of(error: pytest.ExceptionInfo[ConfigError]) -> list[str]:
+    return [problem.describe() for problem in error.value.problems]
+
+
+def test_default_profile_runs_two_orchestration_and_two_python_workers() -> None:
+    settings = load_settings(environ=ENVIRON)
+
+    assert settings.multi_instance
+    assert settings.default_counts() == {
+        "orchestration": 2,
+        "worker-rust": 0,
+        "worker-ruby": 0,
+        "worker-python": 2,
+        "worker-ts": 0,
+    }
+    assert [(i.id, i.port) for i in plan_instances(settings)] == [
+        ("orchestration-1", 8080),
+        ("orchestration-2", 8081),
+        ("worker-python-1", 8300),
+        ("worker-python-2", 8301),
+    ]
+    assert plan_instances(settings)[0].argv == (
+        sys.executable,
+        "-m",
+        "tasker_cluster.services.orchestration",
+    )
+    assert {s.name: s.base_port for s in settings.service_types} == {
+        "orchestration": 8080,
+        "worker-rust": 8100,
+        "worker-ruby": 8200,
+        "worker-python": 8300,
+        "worker-ts": 8400,
+    }
+    assert settings.cluster_dir == PROJECT_ROOT
+
+
+def test_single_instance_profile_uses_legacy_names_and_ports() -> None:
+    commands = {
+        f"TASKER_{name.upper().replace('-', '_')}_COMMAND": "{python} -V"
+        for name in ("worker-rust", "worker-ruby", "worker-ts")
+    }
+    settings = load_settings([PROFILES / "single-instance.env"], commands, ENVIRON)
+    all_types = {name: 1 for name in settings.service_names}
+
+    assert [(i.id, i.port) for i in plan_instances(settings)] == [
+        ("orchestration", 8080),
+        ("python-worker", 8083),
+    ]
+    assert [(i.id, i.port) for i in plan_instances(settings, all_types)] == [
+        ("orchestration", 8080),
+        ("rust-worker", 8081),
+        ("ruby-worker", 8082),
+        ("python-worker", 8083),
+        ("ts-worker", 8085),
+    ]
+
+
+def test_multi_instance_mode_false_selects_legacy_naming() -> None:
+    settings = load_settings(
+        [], {"TASKER_MULTI_INSTANCE_MODE": "false", "TASKER_WORKER_PYTHON_INSTANCES": "1",
+             "TASKER_ORCHESTRATION_INSTANCES": "1"}, ENVIRON
+    )  # fmt: skip
+
+    assert [i.id for i in plan_instances(settings)] == ["orchestration", "python-worker"]
+
+
+def test_precedence_is_overrides_then_environment_then_file_then_defaults(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.env"
+    profile.write_text("TASKER_ORCHESTRATION_BASE_PORT=9100\nTASKER_WORKER_PYTHON_BASE_PORT=9200\n")
+    key = "TASKER_ORCHESTRATION_BASE_PORT"
+
+    def port(overrides: dict[str, str], environ: dict[str, str], files: list[Path]) -> int:
+        settings = load_settings(files, overrides, {**ENVIRON, **environ})
+        return settings.service_type("orchestration").base_port or 0
+
+    assert port({}, {}, []) == 8080
+    assert port({}, {}, [profile]) == 9100
+    assert port({}, {key: "9300"}, [profile]) == 9300
+    assert port({key: "9400"}, {key: "9300"}, [profile]) == 9400
+
+
+def test_later_env_file_overrides_an_earlier_one(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.env", tmp_path / "second.env"
+    first.write_text("TASKER_ORCHESTRATION_INSTANCES=4\nDATABASE_URL=sqlite:///one\n")
+    second.write_text("TASKER_ORCHESTRATION_INSTANCES=1\n")
+
+    settings = load_settings([first, second], environ=ENVIRON)
+
+    assert settings.service_type("orchestration").instances == 1
+    assert settings.passthrough["DATABASE_URL"] == "sqlite:///one"
+
+
+def test_error_names_key_value_origin_rule_and_fix(tmp_path: Path) -> None:
+    write_profile(tmp_path, "TASKER_ORCHESTRATION_BASE_PORT=80\n")
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, {"TASKER_PROJECT_ROOT": str(tmp_path)}, ENVIRON)
+
+    assert str(error.value) == (
+        "invalid cluster configuration:\n"
+        "  TASKER_ORCHESTRATION_BASE_PORT='80' (from config/dotenv/multi-instance.env): "
+        "a port must be 1024-65535; set it to a free port such as 8080"
+    )
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    profile = tmp_path / "profile.env"
+    profile.write_text(
+        "TASKER_MULTI_INSTANCE_MODE=maybe\n"
+        "TASKER_WORKER_RUBY_INSTANCES=1\n"
+        "TASKER_WORKER_RUBY_COMMAND=${RUBY_HOME}/bin/ruby server.rb\n"
+    )
+
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            [profile],
+            {"TASKER_ORCHESTRATION_INSTANCES": "two", "TASKER_WORKER_RUST_INSTANCES": "1"},
+            {**ENVIRON, "TASKER_WORKER_PYTHON_BASE_PORT": "70000"},
+            override_origins={"TASKER_ORCHESTRATION_INSTANCES": "the --orchestration flag"},
+        )
+
+    assert problems_of(error) == [
+        f"TASKER_MULTI_INSTANCE_MODE='maybe' (from {profile}): must be true or false; "
+        "set it to true or false",
+        "TASKER_ORCHESTRATION_INSTANCES='two' (from the --orchestration flag): an instance "
+        "count must be a whole number from 0 to 100; set it to a number such as 2",
+        "TASKER_WORKER_PYTHON_BASE_PORT='70000' (from the process environment): a port must "
+        "be 1024-65535; set it to a free port such as 8300",
+        f"TASKER_WORKER_RUBY_COMMAND='${{RUBY_HOME}}/bin/ruby server.rb' (from {profile}): "
+        "it refers to ${RUBY_HOME}, which is not set; set RUBY_HOME",
+        "TASKER_WORKER_RUST_COMMAND is not set: worker-rust is asked to run 1 instance(s) but "
+        "has no start command; set it, or pick a profile that defines it with --env-file "
+        "(e.g. config/dotenv/tasker-core.env)",
+    ]
+    assert str(error.value).startswith("invalid cluster configuration (5 problems):\n  ")
+
+
+def test_overlapping_port_ranges_are_refused() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            [],
+            {"TASKER_ORCHESTRATION_INSTANCES": "3", "TASKER_WORKER_PYTHON_BASE_PORT": "8082"},
+            ENVIRON,
+        )
+
+    assert problems_of(error) == [
+        "TASKER_WORKER_PYTHON_BASE_PORT='8082' (from overrides): ports 8082-8083 of "
+        "worker-python overlap ports 8080-8082 of orchestration; choose a base port outside "
+        "8080-8082"
+    ]
+
+
+def test_ports_beyond_65535_and_missing_programs_are_refused() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            [],
+            {
+                "TASKER_WORKER_TS_INSTANCES": "3",
+                "TASKER_WORKER_TS_BASE_PORT": "65535",
+                "TASKER_WORKER_TS_COMMAND": "no-such-program-here --port {port}",
+            },
+            ENVIRON,
+        )
+
+    assert problems_of(error) == [
+        "TASKER_WORKER_TS_COMMAND='no-such-program-here --port {port}' (from overrides): the "
+        "program 'no-such-program-here' is not an executable file on PATH; install it, or give "
+        "its full path",
+        "TASKER_WORKER_TS_BASE_PORT='65535' (from overrides): 3 instance(s) need ports "
+        "65535-65537, beyond 65535; choose a lower base port or fewer instances",
+    ]
+
+
+def test_single_instance_mode_refuses_counts_above_one_and_bad_names() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            [],
+            {"TASKER_MULTI_INSTANCE_MODE": "false", "TASKER_ORCHESTRATION_INSTANCES": "1",
+             "TASKER_ORCHESTRATION_LEGACY_NAME": "bad name", "TASKER_WORKER_PYTHON_INSTANCES": "2"},
+            ENVIRON,
+        )  # fmt: skip
+
+    assert problems_of(error) == [
+        "TASKER_ORCHESTRATION_LEGACY_NAME='bad name' (from overrides): instance id 'bad name' "
+        "does not match ^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$; set it to a name of letters, digits "
+        "and dashes, at most 64 long",
+        "TASKER_WORKER_PYTHON_INSTANCES='2' (from overrides): single-instance mode runs at "
+        "most one instance of each type; set it to 0 or 1, or set TASKER_MULTI_INSTANCE_MODE=true",
+    ]
+
+
+def test_a_new_service_type_is_a_config_change() -> None:
+    settings = load_settings(
+        [],
+        {
+            "TASKER_WORKER_GO_INSTANCES": "2",
+            "TASKER_WORKER_GO_BASE_PORT": "8500",
+            "TASKER_WORKER_GO_COMMAND": "{python} -c pass --id {instance_id}",
+            "TASKER_WORKER_GO_HEALTH_PATH": "/healthz",
+        },
+        ENVIRON,
+    )
+
+    go = [i for i in plan_instances(settings) if i.service == "worker-go"]
+    assert [(i.id, i.port, i.health_url) for i in go] == [
+        ("worker-go-1", 8500, "http://127.0.0.1:8500/healthz"),
+        ("worker-go-2", 8501, "http://127.0.0.1:8501/healthz"),
+    ]
+    assert go[1].argv == (sys.executable, "-c", "pass", "--id", "worker-go-2")
+    assert go[1].environment["TASKER_WORKER_ID"] == "worker-go-2"
+
+
+def test_counts_name_exactly_what_runs_and_unknown_types_are_refused() -> None:
+    settings = load_settings([], {}, ENVIRON)
+
+    assert [i.id for i in plan_instances(settings, {"worker-python": 1})] == ["worker-python-1"]
+    with pytest.raises(UnknownServiceError) as error:
+        with_counts(settings, {"worker-java": 1})
+    assert str(error.value) == (
+        "unknown service type 'worker-java'; known types: orchestration, worker-rust, "
+        "worker-ruby, worker-python, worker-ts (a type exists when TASKER_<TYPE>_INSTANCES, "
+        "_BASE_PORT or _COMMAND is configured)"
+    )
+    with pytest.raises(ConfigError) as bad_count:
+        plan_instances(settings, {"orchestration": -1})
+    assert problems_of(bad_count)[0].startswith(
+        "TASKER_ORCHESTRATION_INSTANCES='-1' (from the counts argument): an instance count"
+    )
+
+
+def test_missing_env_file_is_reported_with_where_it_was_looked_for(tmp_path: Path) -> None:
+    with pytest.raises(EnvFileNotFoundError) as error:
+        load_settings([Path("config/dotenv/nope.env")], environ=ENVIRON, cwd=tmp_path)
+
+    assert str(error.value) == (
+        f"env file 'config/dotenv/nope.env' not found (looked in {tmp_path}/config/dotenv, "
+        f"{PROJECT_ROOT}/config/dotenv); pass an existing file, "
+        "e.g. --env-file config/dotenv/multi-instance.env"
+    )
+
+
+def test_tasker_core_profile_resolves_references_per_argument(tmp_path: Path) -> None:
+    core = tmp_path / "tasker core"
+    for sub in ("workers/ruby", "workers/python", "workers/typescript"):
+        (core / sub).mkdir(parents=True)
+
+    settings = load_settings(
+        [PROFILES / "tasker-core.env"], {"TASKER_CORE_DIR": str(core)}, ENVIRON
+    )
+
+    first = plan_instances(settings)[0]
+    assert first.id == "orchestration-1"
+    assert first.workdir == core
+    assert first.argv == (
+        "env",
+        f"TASKER_CONFIG_PATH={core}/config/tasker/generated/orchestration-test.toml",
+        f"TASKER_TEMPLATE_PATH={core}/tests/fixtures/task_templates",
+        "TASKER_ORCHESTRATION_GRPC_BIND_ADDRESS=127.0.0.1:9090",
+        "cargo", "run", "--release", "-p", "tasker-orchestration", "--bin", "tasker-server",
+    )  # fmt: skip
+    rust = [i for i in plan_instances(settings) if i.service == "worker-rust"]
+    assert [i.argv[3] for i in rust] == [
+        "TASKER_WORKER_GRPC_BIND_ADDRESS=127.0.0.1:9100",
+        "TASKER_WORKER_GRPC_BIND_ADDRESS=127.0.0.1:9101",
+    ]
+    assert settings.passthrough["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_missing_workdir_of_a_type_asked_to_run_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            [PROFILES / "tasker-core.env"], {"TASKER_CORE_DIR": str(tmp_path / "none")}, ENVIRON
+        )
+
+    assert problems_of(error)[0] == (
+        f"TASKER_ORCHESTRATION_WORKDIR='${{TASKER_CORE_DIR}}' (from config/dotenv/tasker-core.env):"
+        f" the directory {tmp_path}/none does not exist; set it to the directory the command "
+        "runs in"
+    )

@@ -1,0 +1,174 @@
+"""Whole workflows through one orchestration and one worker process."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from .support import (
+    ServiceFactory,
+    ServiceProcess,
+    create_task,
+    metric_value,
+    task_status,
+    wait_for_task,
+    wait_until,
+)
+
+WORKER_ID = "worker-python-7"
+
+
+@pytest.fixture(scope="module")
+def cluster(module_services: ServiceFactory) -> tuple[ServiceProcess, ServiceProcess]:
+    url = f"sqlite:///{module_services.directory / 'workflows.sqlite3'}"
+    orchestration = module_services.orchestration("orchestration-1", url)
+    worker = module_services.worker(
+        "worker-python-1", url, TASKER_WORKER_ID=WORKER_ID, TASKER_WORKER_CONCURRENCY="2"
+    )
+    return orchestration, worker
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as http:
+        yield http
+
+
+def _run(client: httpx.Client, url: str, namespace: str, name: str, context: dict[str, Any]) -> Any:
+    created = create_task(client, url, namespace, name, context)
+    wait_for_task(client, url, created["task_uuid"])
+    return client.get(f"{url}/v1/tasks/{created['task_uuid']}").json()
+
+
+def test_mathematical_sequence_computes_n_to_the_sixteenth(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    url = cluster[0].url
+    task = _run(client, url, "linear_workflow", "mathematical_sequence", {"even_number": 6})
+    assert task["status"] == "complete"
+    assert task["completion_percentage"] == 100.0 and task["completed_at"]
+    last = next(step for step in task["steps"] if step["name"] == "linear_step_4")
+    assert last["results"] == {"value": 6**16}
+    assert {step["processor_uuid"] for step in task["steps"]} == {WORKER_ID}
+    audit = client.get(
+        f"{url}/v1/tasks/{task['task_uuid']}/workflow_steps/{last['step_uuid']}/audit"
+    )
+    rows = audit.json()
+    assert [row["to_state"] for row in rows] == [
+        "pending",
+        "enqueued",
+        "in_progress",
+        "enqueued_for_orchestration",
+        "complete",
+    ]
+    assert [row["worker_uuid"] for row in rows[2:]] == [WORKER_ID] * 3
+    assert rows[3]["success"] is True and rows[3]["execution_time_ms"] >= 0
+    transitions = client.get(f"{url}/v1/tasks/{task['task_uuid']}/transitions").json()
+    assert transitions[-1]["to_state"] == "complete"
+    assert [t["to_state"] for t in transitions].count("complete") == 1
+    assert {t["processor"] for t in transitions} == {"orchestration-1"}
+
+
+def test_diamond_joins_its_branches(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    task = _run(client, cluster[0].url, "diamond_workflow", "diamond", {"even_number": 4})
+    end = next(step for step in task["steps"] if step["name"] == "diamond_end")
+    assert (task["status"], end["results"]) == ("complete", {"value": 4**8})
+
+
+def test_a_flaky_step_is_retried_until_it_succeeds(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    task = _run(client, cluster[0].url, "retry_workflow", "flaky", {"fail_times": 2})
+    step = task["steps"][0]
+    assert task["status"] == "complete"
+    assert (step["attempts"], step["results"]) == (3, {"attempts": 3})
+    audit = client.get(
+        f"{cluster[0].url}/v1/tasks/{task['task_uuid']}/workflow_steps/{step['step_uuid']}/audit"
+    ).json()
+    states = [row["to_state"] for row in audit]
+    assert states.count("waiting_for_retry") == 2 and states.count("in_progress") == 3
+    failures = [row for row in audit if row["to_state"] == "enqueued_as_error_for_orchestration"]
+    assert [row["metadata"]["error"] for row in failures] == [
+        "flaky step failed on attempt 1 (fails 2 times)",
+        "flaky step failed on attempt 2 (fails 2 times)",
+    ]
+
+
+def test_a_step_out_of_attempts_fails_the_task(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    task = _run(client, cluster[0].url, "retry_workflow", "flaky", {"fail_times": 5})
+    step = task["steps"][0]
+    assert (task["status"], task["failed_steps"]) == ("error", 1)
+    assert (step["current_state"], step["attempts"]) == ("error", 5)
+    assert step["last_error"] == "flaky step failed on attempt 5 (fails 5 times)"
+    transitions = client.get(f"{cluster[0].url}/v1/tasks/{task['task_uuid']}/transitions").json()
+    assert [t["to_state"] for t in transitions][-2:] == ["blocked_by_failures", "error"]
+
+
+def test_cancelling_a_running_task_drops_its_result(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    url, worker = cluster[0].url, cluster[1]
+    conflicts = metric_value(client, worker.url, "tasker_step_claim_conflicts_total")
+    created = create_task(client, url, "load_testing", "sleep", {"seconds": 0.5})
+    task_uuid = created["task_uuid"]
+    step_url = f"{url}/v1/tasks/{task_uuid}/workflow_steps/{created['step_mapping']['sleep']}"
+    wait_until(
+        lambda: client.get(step_url).json()["current_state"] == "in_progress",
+        30,
+        what="the sleep step to start",
+    )
+    assert client.delete(f"{url}/v1/tasks/{task_uuid}").status_code == 200
+    wait_until(
+        lambda: metric_value(client, worker.url, "tasker_step_claim_conflicts_total") > conflicts,
+        30,
+        what="the worker to find its claim gone",
+    )
+    assert task_status(client, url, task_uuid) == "cancelled"
+    step = client.get(step_url).json()
+    assert step["current_state"] == "cancelled" and step["results"] is None
+
+
+def test_worker_endpoints(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    worker = cluster[1]
+    health = client.get(f"{worker.url}/health").json()
+    assert (health["status"], health["worker_id"]) == ("healthy", WORKER_ID)
+    assert health["instance_id"] == "worker-python-1"
+    assert client.get(f"{worker.url}/health/live").json()["status"] == "alive"
+    ready = client.get(f"{worker.url}/health/ready")
+    assert (
+        ready.status_code == 200 and ready.json()["checks"]["queue_poller"]["status"] == "healthy"
+    )
+    detailed = client.get(f"{worker.url}/health/detailed").json()
+    assert detailed["info"]["concurrency"] == 2
+    names = {
+        template["name"] for template in client.get(f"{worker.url}/templates").json()["templates"]
+    }
+    assert "fan_out" in names and "mathematical_sequence" in names
+    text = client.get(f"{worker.url}/metrics").text
+    series = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert all('{instance="worker-python-1"' in line for line in series)
+    assert metric_value(client, worker.url, "tasker_steps_claimed_total") >= 1
+    assert 'outcome="success"' in text
+
+
+def test_a_worker_serves_only_its_namespaces(services: ServiceFactory, sqlite_url: str) -> None:
+    orchestration = services.orchestration("orchestration-1", sqlite_url)
+    worker = services.worker(
+        "worker-python-1", sqlite_url, TASKER_WORKER_NAMESPACES="retry_workflow"
+    )
+    with httpx.Client(timeout=10) as http:
+        templates = http.get(f"{worker.url}/templates").json()["templates"]
+        assert [t["name"] for t in templates] == ["flaky"]
+        flaky = create_task(http, orchestration.url, "retry_workflow", "flaky", {"fail_times": 0})
+        fan_out = create_task(http, orchestration.url, "load_testing", "fan_out", {"width": 1})
+        assert wait_for_task(http, orchestration.url, flaky["task_uuid"]) == "complete"
+        assert task_status(http, orchestration.url, fan_out["task_uuid"]) == "steps_in_process"

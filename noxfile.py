@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import os
+import shutil
+from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
-nox.options.sessions = ["lint", "typecheck", "unit", "integration", "single_instance", "multi_instance"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "unit",
+    "integration",
+    "single_instance",
+    "multi_instance",
+]
 
 DEV_EXTRAS = ".[dev]"
 CLUSTER_MATRIX = [
@@ -56,8 +64,10 @@ def integration(session: nox.Session) -> None:
 def _run_cluster_tests(
     session: nox.Session, orchestration: int, workers: int, db: str, *extra: str
 ) -> None:
+    """Start a cluster of its own (ports, state dir, database), test it, always stop it."""
     _install(session)
-    keep_dir = session.create_tmp()
+    cluster_dir = Path(session.create_tmp()) / "cluster"
+    shutil.rmtree(cluster_dir, ignore_errors=True)
     session.run(
         "pytest",
         "tests/cluster",
@@ -65,17 +75,23 @@ def _run_cluster_tests(
         f"--tasker-orchestration={orchestration}",
         f"--tasker-workers={workers}",
         f"--tasker-db={db}",
-        f"--tasker-cluster-dir={os.path.join(keep_dir, 'cluster')}",
+        f"--tasker-cluster-dir={cluster_dir}",
         *extra,
         *session.posargs,
     )
+    shutil.rmtree(cluster_dir, ignore_errors=True)  # kept (with its logs) only on failure
 
 
 @nox.session
 def single_instance(session: nox.Session) -> None:
     """Race and consistency tests against one of each service, legacy names and ports."""
     _run_cluster_tests(
-        session, 1, 1, "sqlite", "--tasker-env-file=config/dotenv/single-instance.env"
+        session,
+        1,
+        1,
+        "sqlite",
+        "--tasker-env-file=config/dotenv/single-instance.env",
+        "--tasker-ports=configured",
     )
 
 
@@ -84,3 +100,10 @@ def single_instance(session: nox.Session) -> None:
 def multi_instance(session: nox.Session, orchestration: int, workers: int, db: str) -> None:
     """Race and consistency tests against N orchestration and M worker instances."""
     _run_cluster_tests(session, orchestration, workers, db)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Lifecycle and workload benchmarks: tables, JSON and PNG charts under results/."""
+    _install(session, ".[dev,bench]")
+    session.run("python", "scripts/bench.py", *session.posargs)

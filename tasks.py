@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from invoke.collection import Collection
 from invoke.context import Context
-from invoke.tasks import task
+from invoke.tasks import Task, task
 
 from tasker_cluster import cluster_cli
+from tasker_cluster.load.cli import load_collection
+from tasker_cluster.load.cluster_manifest import write_cluster_manifest
 
 SELECT_HELP = {
     "service": "only instances of this service type, e.g. orchestration or worker-python",
     "instance": "only this instance, e.g. orchestration-2",
 }
 ENV_FILE_HELP = "profile to read (default: config/dotenv/multi-instance.env)"
+STOP_TIMEOUT_HELP = "seconds between SIGTERM and SIGKILL{when} (default: 10)"
 
 
-@task(
-    help={
-        "orchestration": "number of orchestration instances (default: from the env file)",
-        "worker_python": "number of worker-python instances (default: from the env file)",
-        "worker_rust": "number of worker-rust instances (default: from the env file)",
-        "worker_ruby": "number of worker-ruby instances (default: from the env file)",
-        "worker_ts": "number of worker-ts instances (default: from the env file)",
-        "env_file": ENV_FILE_HELP,
-        "wait": "wait until every instance answers healthy (default: on; --no-wait to skip)",
-        "timeout": "seconds to wait for all instances to become healthy (default: 60)",
-    },
-    auto_shortflags=False,
+def cluster_task(**flag_help: str) -> Callable[[Callable[..., None]], Task[Any]]:
+    """`@task` with long flags only, documenting `flag_help` and the common --env-file."""
+    return task(help={**flag_help, "env_file": ENV_FILE_HELP}, auto_shortflags=False)
+
+
+@cluster_task(
+    orchestration="number of orchestration instances (default: from the env file)",
+    worker_python="number of worker-python instances (default: from the env file)",
+    worker_rust="number of worker-rust instances (default: from the env file)",
+    worker_ruby="number of worker-ruby instances (default: from the env file)",
+    worker_ts="number of worker-ts instances (default: from the env file)",
+    wait="wait until every instance answers healthy (default: on; --no-wait to skip)",
+    timeout="seconds to wait for all instances to become healthy (default: 60)",
 )
 def start(
     c: Context,
@@ -49,17 +56,10 @@ def start(
         "worker-ts": worker_ts,
     }
     with cluster_cli.cli_session():
-        cluster_cli.run_start(env_file, counts, wait, timeout)
+        write_cluster_manifest(*cluster_cli.run_start(env_file, counts, wait, timeout))
 
 
-@task(
-    help={
-        **SELECT_HELP,
-        "timeout": "seconds between SIGTERM and SIGKILL (default: 10)",
-        "env_file": ENV_FILE_HELP,
-    },
-    auto_shortflags=False,
-)
+@cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=""))
 def stop(
     c: Context,
     *,
@@ -73,15 +73,11 @@ def stop(
         cluster_cli.run_stop(env_file, service, instance, timeout)
 
 
-@task(
-    help={
-        "service": SELECT_HELP["service"],
-        "json": "print the rows as JSON",
-        "check": "exit non-zero unless every instance is healthy",
-        "watch": "refresh every 2 s until Ctrl-C",
-        "env_file": ENV_FILE_HELP,
-    },
-    auto_shortflags=False,
+@cluster_task(
+    service=SELECT_HELP["service"],
+    json="print the rows as JSON",
+    check="exit non-zero unless every instance is healthy",
+    watch="refresh every 2 s until Ctrl-C",
 )
 def status(
     c: Context,
@@ -97,14 +93,10 @@ def status(
         cluster_cli.run_status(env_file, service, json, check, watch)
 
 
-@task(
-    help={
-        **SELECT_HELP,
-        "follow": "keep printing new lines, also of instances that start later, until Ctrl-C",
-        "lines": "how many of the last lines of each log to print first (default: 50)",
-        "env_file": ENV_FILE_HELP,
-    },
-    auto_shortflags=False,
+@cluster_task(
+    **SELECT_HELP,
+    follow="keep printing new lines, also of instances that start later, until Ctrl-C",
+    lines="how many of the last lines of each log to print first (default: 50)",
 )
 def logs(
     c: Context,
@@ -120,14 +112,7 @@ def logs(
         cluster_cli.run_logs(env_file, service, instance, follow, lines)
 
 
-@task(
-    help={
-        **SELECT_HELP,
-        "timeout": "seconds between SIGTERM and SIGKILL when stopping (default: 10)",
-        "env_file": ENV_FILE_HELP,
-    },
-    auto_shortflags=False,
-)
+@cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=" when stopping"))
 def restart(
     c: Context,
     *,
@@ -145,3 +130,4 @@ cluster = Collection("cluster", start, stop, status, logs, restart)
 
 namespace = Collection()
 namespace.add_collection(cluster)
+namespace.add_collection(load_collection)

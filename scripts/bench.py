@@ -47,7 +47,7 @@ def lifecycle_chart(source: Path, path: Path) -> None:
     medians: dict[str, dict[str, float]] = document["medians_s"]
     sizes = sorted(medians, key=int)
     series = [key for key in LIFECYCLE_SERIES if all(key in medians[n] for n in sizes)]
-    figure, axes = plt.subplots(figsize=(8, 4.5))
+    figure, axes = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / max(1, len(series))
     for offset, key in enumerate(series):
         positions = [i + offset * width for i in range(len(sizes))]
@@ -65,7 +65,7 @@ def lifecycle_chart(source: Path, path: Path) -> None:
     axes.set_xticklabels([f"{n} instance{'s' if n != '1' else ''}" for n in sizes])
     axes.set_ylabel("seconds (median)")
     axes.set_title(f"cluster lifecycle, {os.cpu_count()} CPUs")
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)

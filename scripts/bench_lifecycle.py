@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import shlex
-import socket
 import statistics
 import tempfile
 import time
@@ -29,28 +28,10 @@ from typing import Any
 from tasker_cluster.cluster import Cluster
 from tasker_cluster.config import PROJECT_ROOT, load_settings
 from tasker_cluster.printer import table
+from tasker_cluster.testing.free_ports import free_port_range
 
 FAKE_SERVICE = PROJECT_ROOT / "tests" / "fakes" / "fake_service.py"
 SIZES = (1, 5, 10)
-
-
-def free_port_base(count: int) -> int:
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        if base + count <= 65535 and all(_free(port) for port in range(base, base + count)):
-            return base
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def make_cluster(directory: Path, count: int, *arguments: str) -> Cluster:
@@ -58,7 +39,7 @@ def make_cluster(directory: Path, count: int, *arguments: str) -> Cluster:
     overrides = {
         "TASKER_CLUSTER_DIR": str(directory),
         "TASKER_ORCHESTRATION_INSTANCES": str(count),
-        "TASKER_ORCHESTRATION_BASE_PORT": str(free_port_base(count)),
+        "TASKER_ORCHESTRATION_BASE_PORT": str(free_port_range(count)),
         "TASKER_ORCHESTRATION_COMMAND": command,
         "TASKER_WORKER_PYTHON_INSTANCES": "0",
     }

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +19,7 @@ from tasker_cluster.config_model import key_part
 from tasker_cluster.errors import ClusterError
 from tasker_cluster.logs import FOLLOW_INTERVAL
 from tasker_cluster.progress_view import progress_view
+from tasker_cluster.starter import StartReport
 from tasker_cluster.status import InstanceState
 from tasker_cluster.supervisor import StopOutcome
 
@@ -42,6 +43,27 @@ def cli_session() -> Iterator[None]:
         raise Exit(str(error), code=1) from None
 
 
+@contextlib.contextmanager
+def _interrupt_undoes(command: str) -> Iterator[None]:
+    """Ctrl-C during a start or restart: the library stopped what it spawned; say so."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Exit(
+            f"interrupted: stopped every instance this {command} had spawned", code=INTERRUPTED
+        ) from None
+
+
+def _repeat_until_interrupted(step: Callable[[], None], interval: float) -> None:
+    """Run `step` every `interval` seconds until Ctrl-C."""
+    try:
+        while True:
+            step()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+
+
 def open_cluster(env_file: str | None, counts: Mapping[str, str | None] | None = None) -> Cluster:
     """Settings from `env_file` (default profile if None); counts given as flags win."""
     overrides: dict[str, str] = {}
@@ -61,7 +83,7 @@ def run_start(
     timeout: float,
     *,
     out: IO[str] | None = None,
-) -> None:
+) -> tuple[Cluster, StartReport]:
     out = out or sys.stdout
     cluster = open_cluster(env_file, counts)
     planned = cluster.plan()
@@ -70,14 +92,10 @@ def run_start(
         for s in dict.fromkeys(i.service for i in planned)
     )
     _write(out, [f"starting {len(planned)} instance(s): {summary or 'none configured'}"])
-    try:
-        with progress_view(out, len(planned)) as on_progress:
-            report = cluster.start(wait=wait, timeout=timeout, on_progress=on_progress)
-    except KeyboardInterrupt:
-        raise Exit(
-            "interrupted: stopped every instance this start had spawned", code=INTERRUPTED
-        ) from None
+    with _interrupt_undoes("start"), progress_view(out, len(planned)) as on_progress:
+        report = cluster.start(wait=wait, timeout=timeout, on_progress=on_progress)
     _write(out, printer.start_lines(report))
+    return cluster, report
 
 
 def run_stop(
@@ -125,13 +143,12 @@ def run_status(
 def _watch(cluster: Cluster, service: str | None, out: IO[str]) -> None:
     """Redraw the status table in place (on a terminal) every WATCH_INTERVAL until Ctrl-C."""
     colour = printer.wants_colour(out)
-    try:
-        while True:
-            lines = printer.status_lines(cluster.status(service=service), colour)
-            _write(out, [CLEAR_SCREEN, *lines] if colour else [*lines, ""])
-            time.sleep(WATCH_INTERVAL)
-    except KeyboardInterrupt:
-        return
+
+    def redraw() -> None:
+        lines = printer.status_lines(cluster.status(service=service), colour)
+        _write(out, [CLEAR_SCREEN, *lines] if colour else [*lines, ""])
+
+    _repeat_until_interrupted(redraw, WATCH_INTERVAL)
 
 
 def run_logs(
@@ -155,14 +172,12 @@ def run_logs(
     follower = cluster.follow_logs(service, instance, lines)
     formatter = printer.LogFormatter(colour, follower.instance_ids)
     _write(out, formatter.format(follower.initial))
-    try:
-        while True:
-            fresh = follower.poll()
-            if fresh:
-                _write(out, formatter.format(fresh))
-            time.sleep(FOLLOW_INTERVAL)
-    except KeyboardInterrupt:
-        return
+
+    def print_new_lines() -> None:
+        if fresh := follower.poll():
+            _write(out, formatter.format(fresh))
+
+    _repeat_until_interrupted(print_new_lines, FOLLOW_INTERVAL)
 
 
 def run_restart(
@@ -175,13 +190,8 @@ def run_restart(
 ) -> None:
     out = out or sys.stdout
     cluster = open_cluster(env_file)
-    try:
-        with progress_view(out, 0) as on_progress:
-            report = cluster.restart(
-                service=service, instance=instance, timeout=timeout, on_progress=on_progress
-            )
-    except KeyboardInterrupt:
-        raise Exit(
-            "interrupted: stopped every instance this restart had spawned", code=INTERRUPTED
-        ) from None
+    with _interrupt_undoes("restart"), progress_view(out, 0) as on_progress:
+        report = cluster.restart(
+            service=service, instance=instance, timeout=timeout, on_progress=on_progress
+        )
     _write(out, printer.start_lines(report))

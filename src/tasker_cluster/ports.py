@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import logging
 import socket
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -11,7 +13,13 @@ import psutil
 
 from tasker_cluster.config_model import key_part
 from tasker_cluster.errors import PortConflict
+from tasker_cluster.health import Deadline
 from tasker_cluster.instances import Instance
+
+log = logging.getLogger(__name__)
+
+RELEASE_WAIT = 3.0
+RELEASE_POLL = 0.02
 
 
 @dataclass(frozen=True)
@@ -96,3 +104,37 @@ def port_conflicts(
             )
         )
     return conflicts
+
+
+def _is_releasing(conflict: PortConflict) -> bool:
+    """Whether the holder is hidden, gone or a zombie: a dying process whose threads still
+    hold the socket for a moment (a killed process is a zombie before its threads exit)."""
+    if conflict.holder_pid is None:
+        return True
+    try:
+        return psutil.Process(conflict.holder_pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.AccessDenied:
+        return False
+
+
+def wait_for_ports(
+    instances: Sequence[Instance],
+    bind_host: str,
+    record_pids: Mapping[int, str],
+    deadline: Deadline,
+) -> list[PortConflict]:
+    """`port_conflicts`, after waiting (at most `RELEASE_WAIT` s) for ports still being released.
+
+    Ports held by a live process come back at once; ports whose holder is not visible or is
+    exiting are polled until bindable or the wait ends, then reported as they are.
+    """
+    release = deadline.within(RELEASE_WAIT)
+    while True:
+        conflicts = port_conflicts(instances, bind_host, record_pids)
+        releasing = [conflict for conflict in conflicts if _is_releasing(conflict)]
+        if len(releasing) < len(conflicts) or not releasing or release.expired:
+            return conflicts
+        log.debug("waiting for ports %s to be released", [c.port for c in releasing])
+        time.sleep(RELEASE_POLL)

@@ -14,7 +14,7 @@ from tasker_cluster.config_model import ClusterSettings
 from tasker_cluster.errors import InstancesCrashedError, PortsInUseError, StartTimeoutError
 from tasker_cluster.health import Deadline
 from tasker_cluster.instances import Instance
-from tasker_cluster.ports import port_conflicts
+from tasker_cluster.ports import wait_for_ports
 from tasker_cluster.records import (
     InstanceRecord,
     Liveness,
@@ -105,9 +105,8 @@ def start_instances(
     running = clean_stale_records(settings, reap)
     stale_ids = tuple(sorted(existing_ids - running.keys()))
     to_start = [instance for instance in planned if instance.id not in running]
-    conflicts = port_conflicts(
-        to_start, settings.bind_host, {r.pid: r.instance_id for r in running.values()}
-    )
+    record_pids = {r.pid: r.instance_id for r in running.values()}
+    conflicts = wait_for_ports(to_start, settings.bind_host, record_pids, deadline)
     if conflicts:
         raise PortsInUseError(conflicts)
     progress = Progress(len(planned), on_progress)

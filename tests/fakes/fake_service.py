@@ -40,6 +40,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--exit-code", type=int, default=3)
     parser.add_argument("--answer-as", default=None, help="instance id /health reports")
     parser.add_argument("--tick", type=float, default=0.0, help="log a line every N seconds")
+    parser.add_argument("--threads", type=int, default=0, help="extra idle threads to run")
     return parser.parse_args(argv)
 
 
@@ -107,6 +108,8 @@ def main(argv: list[str]) -> int:
     say(f"listening on {host}:{port} as pid {os.getpid()}")
     if args.tick:
         threading.Thread(target=tick, args=(args.tick,), daemon=True).start()
+    for _ in range(args.threads):
+        threading.Thread(target=threading.Event().wait, daemon=True).start()
     server.serve_forever(poll_interval=0.1)
     say("stopped")
     return 0

@@ -10,7 +10,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from .helpers import ClusterFactory, free_port_base, processes_of
+from tasker_cluster.testing.free_ports import free_port_range
+
+from .helpers import ClusterFactory, processes_of
 
 
 def _kill_leftovers(cluster_dir: Path) -> list[str]:
@@ -30,8 +32,8 @@ def _kill_leftovers(cluster_dir: Path) -> list[str]:
 def factory(tmp_path: Path) -> Iterator[ClusterFactory]:
     """A cluster factory; after the test no process of its cluster directory may remain."""
     cluster_dir = tmp_path / "cluster"
-    orchestration_port = free_port_base(5)
-    worker_port = free_port_base(5, avoid=set(range(orchestration_port, orchestration_port + 5)))
+    orchestration_port = free_port_range(5)
+    worker_port = free_port_range(5, avoid=range(orchestration_port, orchestration_port + 5))
     made = ClusterFactory(cluster_dir, orchestration_port, worker_port)
     yield made
     leftovers = _kill_leftovers(cluster_dir)

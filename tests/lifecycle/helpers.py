@@ -1,10 +1,9 @@
-"""Helpers for lifecycle tests: free ports, the stand-in service command, process checks."""
+"""Helpers for lifecycle tests: the stand-in service command, settings, process checks."""
 
 from __future__ import annotations
 
 import os
 import shlex
-import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,30 +15,6 @@ import pytest
 from fakes import FAKE_SERVICE
 from tasker_cluster.cluster import Cluster
 from tasker_cluster.config import ClusterSettings, load_settings
-
-MAX_PORT = 65535
-
-
-def free_port_base(count: int, avoid: set[int] | None = None) -> int:
-    """A base port such that `base .. base + count - 1` are free now (the OS picks `base`)."""
-    avoid = avoid or set()
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = int(probe.getsockname()[1])
-        ports = range(base, base + count)
-        if ports[-1] <= MAX_PORT and not avoid & set(ports) and all(map(_is_free, ports)):
-            return base
-    raise RuntimeError(f"no {count} consecutive free ports found")
-
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def fake_command(*arguments: str) -> str:

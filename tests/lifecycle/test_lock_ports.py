@@ -14,8 +14,7 @@ from tasker_cluster.errors import LockTimeoutError, PortsInUseError
 from tasker_cluster.instances import plan_instances
 from tasker_cluster.lock import ClusterLock
 from tasker_cluster.ports import port_conflicts, port_is_free
-
-from .helpers import free_port_base
+from tasker_cluster.testing.free_ports import free_port_range
 
 
 def test_a_second_holder_waits_then_gets_a_clear_error(tmp_path: Path) -> None:
@@ -32,7 +31,7 @@ def test_a_second_holder_waits_then_gets_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_listening_port_is_reported_with_its_holder() -> None:
-    base = free_port_base(2)
+    base = free_port_range(2)
     settings = load_settings(
         [],
         {"TASKER_ORCHESTRATION_BASE_PORT": str(base), "TASKER_WORKER_PYTHON_INSTANCES": "0"},

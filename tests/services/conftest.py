@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from .support import ServiceFactory
@@ -14,9 +15,15 @@ from .support import ServiceFactory
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
+# The service factories of the running test, so that a database fixture can stop their
+# processes before it drops the database under them, whatever the fixture order.
+FACTORIES = pytest.StashKey[list[ServiceFactory]]()
+
+
 @pytest.fixture
-def services(tmp_path: Path) -> Iterator[ServiceFactory]:
+def services(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServiceFactory]:
     factory = ServiceFactory(tmp_path)
+    request.node.stash.setdefault(FACTORIES, []).append(factory)
     yield factory
     survivors = factory.cleanup()
     assert not survivors, f"processes survived their test: {survivors}"
@@ -45,8 +52,6 @@ def _server_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     """The server URL; skip (or, with CI set, fail) when PostgreSQL cannot be reached."""
-    import psycopg
-
     url = _server_url()
     try:
         psycopg.connect(url, connect_timeout=3).close()
@@ -59,10 +64,8 @@ def postgres_server() -> str:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
-    """A fresh database, dropped (with its connections) after the test."""
-    import psycopg
-
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database, dropped after the test's services have been stopped."""
     name = f"tasker_test_{uuid.uuid4().hex[:16]}"
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -70,6 +73,8 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     try:
         yield f"{base}/{name}"
     finally:
+        for factory in request.node.stash.get(FACTORIES, []):
+            factory.cleanup()
         with psycopg.connect(postgres_server, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

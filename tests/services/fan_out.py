@@ -52,6 +52,7 @@ def run_fan_out(
     urls: Sequence[str],
     count: int,
     width: int,
+    *,
     timeout: float,
     during: Callable[[], None] | None = None,
     sleep_ms: int = 0,

@@ -8,14 +8,14 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+
 
 def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     if database_url.startswith("sqlite:"):
         path = "/" + database_url.removeprefix("sqlite://").lstrip("/")
         with sqlite3.connect(path, timeout=30) as connection:
             return list(connection.execute(sql, params).fetchall())
-    import psycopg
-
     with psycopg.connect(database_url) as connection:
         return list(connection.execute(sql.replace("?", "%s"), params).fetchall())
 

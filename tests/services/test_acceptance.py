@@ -23,13 +23,17 @@ def _start_cluster(
 ) -> tuple[list[ServiceProcess], list[ServiceProcess]]:
     orchestrators = [
         services.start(
-            "tasker_cluster.services.orchestration", f"orchestration-{n}", database_url, env, False
+            "tasker_cluster.services.orchestration",
+            f"orchestration-{n}",
+            database_url,
+            env,
+            wait=False,
         )
         for n in (1, 2)
     ]
     workers = [
         services.start(
-            "tasker_cluster.services.worker", f"worker-python-{n}", database_url, env, False
+            "tasker_cluster.services.worker", f"worker-python-{n}", database_url, env, wait=False
         )
         for n in (1, 2, 3)
     ]
@@ -95,10 +99,6 @@ def test_two_orchestrators_three_workers_run_every_step_exactly_once(
     run = run_fan_out(urls, TASKS, WIDTH, timeout=300)
 
     _check_exactly_once(run, database_url, urls)
-    print(
-        f"\n{database_url.split(':')[0]}: {run.tasks_per_second:.1f} tasks/s, "
-        f"{run.steps_per_second:.1f} steps/s ({run.seconds:.1f} s)"
-    )
 
 
 @pytest.mark.slow
@@ -126,7 +126,3 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(
     assert redelivered, "the killed worker held no step, so nothing was redelivered"
     finishers = {invariants(database_url).step_workers[step] for step in redelivered}
     assert victim.instance_id not in finishers, "a redelivered step is recorded on the dead worker"
-    print(
-        f"\n{database_url.split(':')[0]} with a worker killed: {run.tasks_per_second:.1f} tasks/s, "
-        f"{run.steps_per_second:.1f} steps/s ({run.seconds:.1f} s)"
-    )

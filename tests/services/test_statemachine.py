@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tasker_cluster.services.errors import TransitionNotAllowedError
@@ -23,7 +25,7 @@ T = TaskState
 
 def test_the_normal_step_path_is_allowed() -> None:
     path = [None, S.PENDING, S.ENQUEUED, S.IN_PROGRESS, S.ENQUEUED_FOR_ORCHESTRATION, S.COMPLETE]
-    for before, after in zip(path, path[1:], strict=False):
+    for before, after in itertools.pairwise(path):
         assert after is not None
         check_step_transition(before, after)
 

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from tasker_cluster.services.errors import TaskAlreadyTerminalError
+from tasker_cluster.services.errors import LeaseLostError, TaskAlreadyTerminalError
 from tasker_cluster.services.handlers import StepHandlerResult
 from tasker_cluster.services.orchestration.leases import claim_due_tasks
-from tasker_cluster.services.orchestration.progress import LeaseLostError, carry_out, plan_task
+from tasker_cluster.services.orchestration.planning import plan_task
+from tasker_cluster.services.orchestration.progress import carry_out
 from tasker_cluster.services.orchestration.results import apply_results
 from tasker_cluster.services.statemachine import StepState, TaskState
 from tasker_cluster.services.store import (
@@ -22,11 +23,13 @@ from tasker_cluster.services.store import (
     Transaction,
     open_database,
 )
+from tasker_cluster.services.store.cancellation import cancel_task
 from tasker_cluster.services.store.queue import read, send_many, step_queue
-from tasker_cluster.services.store.tasks import NewTask, cancel_task, insert_task
+from tasker_cluster.services.store.tasks import NewTask, insert_task
 from tasker_cluster.services.templates import StepSpec, TemplateRegistry
-from tasker_cluster.services.worker.claims import ClaimRequest, claim_steps
+from tasker_cluster.services.worker.claims import claim_steps
 from tasker_cluster.services.worker.completion import FinishedStep, complete_steps
+from tasker_cluster.services.worker.model import ClaimRequest
 
 from .inspection import query
 

@@ -122,7 +122,7 @@ def test_instance_markers_skip_by_orchestration_count(
     result.stdout.fnmatch_lines(
         [
             "SKIPPED*multi_instance test: the cluster has 1 orchestration instance; "
-            "run with --tasker-orchestration=2 or more"
+            "attach to a larger cluster"
         ]
     )
     managed = pytester.runpytest("--strict-markers", "--tasker-orchestration=3", "-rs")
@@ -204,13 +204,17 @@ from tasker_cluster.testing import TaskRequest
 async def test_creates_a_task(tasker_cluster, orchestration_cluster):
     created = await orchestration_cluster.create_task(TaskRequest.sleep(0))
     assert created.step_count == 1
-    print("PIDS", *[record.pid for record in tasker_cluster.faults().records()])
 
 async def test_fails_after_a_task(tasker_cluster):
     assert tasker_cluster.orchestration_ids == ("orchestration-1",)
     created = await tasker_cluster.cluster.create_task(TaskRequest.mathematical_sequence(2))
     await tasker_cluster.wait_for_task_completion(created.task_uuid)
+    tasker_cluster.kill_instance("worker-python-1")
     assert False, f"deliberately, after task {created.task_uuid}"
+
+async def test_the_failed_test_left_a_whole_cluster(tasker_cluster):
+    assert (await tasker_cluster.cluster.worker(0).health()).worker_id == "worker-python-1"
+    print("PIDS", *[record.pid for record in tasker_cluster.faults().records()])
 """
 
 
@@ -223,7 +227,7 @@ def test_managed_session_reports_logs_keeps_state_and_stops_everything(
     output = result.stdout.str()
     kept = Path(output.split("tasker cluster state and logs kept in ")[1].split()[0])
     try:
-        result.assert_outcomes(passed=1, failed=1)
+        result.assert_outcomes(passed=2, failed=1)
         task_uuid = re.findall(r"deliberately, after task ([0-9a-f-]{36})", output)[0]
         section = output[output.index("tasker cluster logs (call)") :].splitlines()
         assert any(line.startswith("orchestration-1 | ") and task_uuid in line for line in section)

@@ -5,8 +5,9 @@ Names are imported on first use, so `tasks.py` can import the invoke collection 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tasker_cluster.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from tasker_cluster.load.chaos_spec import ChaosAction, ChaosSpec, parse_chaos
@@ -50,8 +51,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tasker_cluster.load' has no attribute {name!r}")
-    return getattr(import_module(f"tasker_cluster.load.{module}"), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -46,8 +46,8 @@ class ChaosRunner:
         self._target = target
         self._seed = seed
         self._retry_seconds = recovery_retry_seconds
-        start = time.monotonic()
-        self._clock = clock or (lambda: time.monotonic() - start)
+        self._origin = time.monotonic()
+        self._clock = clock or (lambda: time.monotonic() - self._origin)
         self._stop = asyncio.Event()
         self._faults: list[FaultRecord] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -63,6 +63,8 @@ class ChaosRunner:
                 raise NoVictimError(spec.service, sorted(self._target.running()))
 
     def start(self) -> None:
+        """Start the schedules; fault offsets count from now."""
+        self._origin = time.monotonic()
         for index, spec in enumerate(self._specs):
             rng = random.Random(f"{self._seed}:{index}:{spec.text}")
             self._tasks.append(asyncio.create_task(self._loop(spec, rng)))

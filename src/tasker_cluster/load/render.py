@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from types import TracebackType
 
 from rich.console import Console
@@ -16,6 +17,16 @@ def _ms(value: float) -> str:
     return f"{value:,.0f} ms" if value >= 10 else f"{value:.1f} ms"
 
 
+def _table(
+    title: str, columns: Sequence[str], right: Collection[str] = (), *, show_header: bool = True
+) -> Table:
+    """A left-titled table with `columns`, those named in `right` right-aligned."""
+    table = Table(title=title, title_justify="left", show_header=show_header)
+    for name in columns:
+        table.add_column(name, justify="right" if name in right else "left")
+    return table
+
+
 def headline(report: LoadReport) -> str:
     spec = report.spec
     what = f"{spec.tasks} x {spec.template}"
@@ -27,7 +38,7 @@ def headline(report: LoadReport) -> str:
 
 def render_report(report: LoadReport, console: Console) -> None:
     style = "bold green" if report.ok else "bold red"
-    console.print(headline(report), style=style)
+    console.print(headline(report), style=style, highlight=False)
     console.print(_overview(report))
     console.print(_instances(report))
     if report.workers:
@@ -42,9 +53,7 @@ def render_report(report: LoadReport, console: Console) -> None:
 
 
 def _overview(report: LoadReport) -> Table:
-    table = Table(title="throughput and latency", show_header=False, title_justify="left")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table = _table("throughput and latency", ("figure", "value"), {"value"}, show_header=False)
     table.add_row("tasks created", f"{report.tasks_created:,}")
     table.add_row("tasks complete", f"{report.tasks_completed:,}")
     table.add_row("tasks failed", f"{report.tasks_failed:,}")
@@ -67,9 +76,8 @@ def _overview(report: LoadReport) -> Table:
 
 
 def _instances(report: LoadReport) -> Table:
-    table = Table(title="orchestration instances", title_justify="left")
-    for name in ("instance", "url", "requests served", "tasks created", "tasks finalized"):
-        table.add_column(name, justify="left" if name in ("instance", "url") else "right")
+    columns = ("instance", "url", "requests served", "tasks created", "tasks finalized")
+    table = _table("orchestration instances", columns, columns[2:])
     for row in report.orchestration:
         table.add_row(
             row.instance_id,
@@ -82,19 +90,14 @@ def _instances(report: LoadReport) -> Table:
 
 
 def _workers(report: LoadReport) -> Table:
-    table = Table(title="workers", title_justify="left")
-    table.add_column("worker")
-    table.add_column("steps run", justify="right")
+    table = _table("workers", ("worker", "steps run"), {"steps run"})
     for row in report.workers:
         table.add_row(row.worker_id, f"{row.steps_run:,}")
     return table
 
 
 def _invariants(report: LoadReport) -> Table:
-    table = Table(title="invariants (checked through the API)", title_justify="left")
-    table.add_column("invariant")
-    table.add_column("result")
-    table.add_column("first example")
+    table = _table("invariants (checked through the API)", ("invariant", "result", "first example"))
     for result in report.invariants:
         verdict = "[green]ok[/green]" if result.ok else f"[red]{result.violations} broken[/red]"
         example = ""
@@ -106,9 +109,8 @@ def _invariants(report: LoadReport) -> Table:
 
 
 def _faults(report: LoadReport) -> Table:
-    table = Table(title="injected faults", title_justify="left")
-    for name in ("at", "action", "instance", "back at", "problem"):
-        table.add_column(name, justify="right" if name in ("at", "back at") else "left")
+    columns = ("at", "action", "instance", "back at", "problem")
+    table = _table("injected faults", columns, {"at", "back at"})
     for fault in report.faults:
         back = "-" if fault.restored_offset_s is None else f"{fault.restored_offset_s:.1f} s"
         table.add_row(

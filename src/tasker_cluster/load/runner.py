@@ -67,6 +67,7 @@ async def run_load_async(
         ticker = asyncio.create_task(_tick(report_progress, "running"))
         try:
             follow_cost = await Follower(cluster, tracker).run(deadline)
+            elapsed = time.monotonic() - tracker.started
             await creating
         finally:
             faults = await chaos.stop() if chaos is not None else []
@@ -75,7 +76,6 @@ async def run_load_async(
                 await ticker
             if not creating.done():
                 creating.cancel()
-        elapsed = time.monotonic() - tracker.started
         report_progress("verifying")
         verification = await verify(cluster, tracker.tasks)
         report = build_report(

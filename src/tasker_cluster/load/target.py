@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from tasker_cluster.load.chaos import FaultTarget
 from tasker_cluster.load.errors import NoOrchestrationError
@@ -17,12 +13,8 @@ from tasker_cluster.testing.cluster_config import ClusterConfig
 
 if TYPE_CHECKING:
     from tasker_cluster.cluster import Cluster
-    from tasker_cluster.records import InstanceRecord
 
 ORCHESTRATION = "orchestration"
-RELEASE_TIMEOUT = 10.0
-RELEASE_POLL = 0.02
-_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,11 +38,8 @@ class LoadTarget:
 
 
 class ClusterFaultTarget:
-    """`FaultTarget` over the lifecycle library's `Cluster`.
-
-    After SIGKILL it waits until the process is gone and its port is free, so that the restart
-    that follows does not find the port still held by the dying process.
-    """
+    """`FaultTarget` over the lifecycle library's `Cluster` (whose restart waits for the
+    port of a killed instance to be released)."""
 
     def __init__(self, cluster: Cluster) -> None:
         self._cluster = cluster
@@ -60,26 +49,10 @@ class ClusterFaultTarget:
         return [r.instance_id for r in records if service is None or r.service == service]
 
     def signal(self, instance_id: str, signum: int) -> None:
-        record = next((r for r in self._cluster.records() if r.instance_id == instance_id), None)
         self._cluster.signal(instance_id, signum)
-        if record is not None and signum == signal.SIGKILL:
-            _wait_released(record)
 
     def restart(self, instance_id: str) -> None:
         self._cluster.restart(instance=instance_id)
-
-
-def _wait_released(record: InstanceRecord) -> None:
-    from tasker_cluster.ports import port_is_free  # noqa: PLC0415 - lifecycle path only
-    from tasker_cluster.records import Liveness, liveness  # noqa: PLC0415
-
-    host = urlsplit(record.url).hostname or "127.0.0.1"
-    deadline = time.monotonic() + RELEASE_TIMEOUT
-    while time.monotonic() < deadline:
-        if liveness(record)[0] is not Liveness.OURS and port_is_free(host, record.port):
-            return
-        time.sleep(RELEASE_POLL)
-    _LOG.warning("%s still holds port %d after SIGKILL", record.instance_id, record.port)
 
 
 def target_from_cluster(cluster: Cluster) -> LoadTarget:

@@ -45,6 +45,15 @@ class TransitionNotAllowedError(ServiceError):
         super().__init__(f"{machine} transition {from_state} -> {to_state} is not allowed")
 
 
+class LeaseLostError(ServiceError):
+    """A task is owned by another orchestration instance, or changed under this one."""
+
+    def __init__(self, task_uuid: str, detail: str) -> None:
+        self.task_uuid = task_uuid
+        self.detail = detail
+        super().__init__(f"task {task_uuid}: {detail}")
+
+
 class RequestError(ServiceError):
     """A client error answered with a 4xx/503 JSON body `{"error": {"code", "message"}}`."""
 

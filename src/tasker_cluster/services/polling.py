@@ -71,13 +71,18 @@ class PollingThread:
             self._wake.clear()
             try:
                 worked = self._iteration()
-                self.last_error = None
             except Exception as error:
                 worked = 0
-                self.last_error = f"{type(error).__name__}: {error}"
-                logger.exception("%s iteration failed", self.name)
+                described = f"{type(error).__name__}: {error}"
+                if described != self.last_error:  # a persisting failure is logged once in full
+                    logger.exception("%s iteration failed", self.name)
+                else:
+                    logger.warning("%s iteration failed again: %s", self.name, described)
+                self.last_error = described
                 if self._on_error is not None:
                     self._on_error(error)
+            else:
+                self.last_error = None
             self.last_iteration_at = time.monotonic()
             if worked:
                 delay = self._base

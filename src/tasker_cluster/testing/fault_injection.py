@@ -14,6 +14,7 @@ import psutil
 from tasker_cluster.cluster import Cluster
 from tasker_cluster.config import ClusterSettings
 from tasker_cluster.records import InstanceRecord
+from tasker_cluster.supervisor import wait_gone
 from tasker_cluster.testing.errors import (
     ClusterNotHealthyError,
     InstanceStillRunningError,
@@ -59,7 +60,7 @@ class FaultInjector:
         logger.info("sent %s to %s (pid %d)", signal.Signals(signum).name, instance_id, record.pid)
         if signum in (signal.SIGKILL, signal.SIGTERM):
             self._paused.discard(instance_id)
-            _wait_gone(record.pid, instance_id, EXIT_WAIT_SECONDS)
+            _wait_gone(record, EXIT_WAIT_SECONDS)
 
     def pause(self, instance_id: str) -> None:
         self.record(instance_id)
@@ -145,14 +146,11 @@ class FaultInjector:
             await self.restart_many(instance_ids, None, timeout)
 
 
-def _wait_gone(pid: int, instance_id: str, timeout: float) -> None:
-    """Poll until the pid is gone or a zombie (its parent reaps it later)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return
-        except psutil.NoSuchProcess:
-            return
-        time.sleep(0.02)
-    raise InstanceStillRunningError(instance_id, pid, timeout)
+def _wait_gone(record: InstanceRecord, timeout: float) -> None:
+    """Poll until the process is gone or a zombie (the restart waits for its port)."""
+    try:
+        process = psutil.Process(record.pid)
+    except psutil.NoSuchProcess:
+        return
+    if wait_gone([process], time.monotonic() + timeout, reap=lambda pid: None):
+        raise InstanceStillRunningError(record.instance_id, record.pid, timeout)

@@ -32,11 +32,7 @@ class InstanceClient(ApiMethods):
         body: Any = None,
         params: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        try:
-            return await self._transport.request(self.url, method, path, body=body, params=params)
-        except httpx.TransportError as error:
-            reason = describe_transport_error(error)
-            raise InstanceUnreachableError(method, self.url + path, reason) from error
+        return await _send(self._transport, self.url, method, path, body=body, params=params)
 
 
 class WorkerClient:
@@ -51,11 +47,7 @@ class WorkerClient:
         return f"WorkerClient({self.index}, {self.url!r})"
 
     async def _get(self, path: str) -> httpx.Response:
-        try:
-            return await self._transport.request(self.url, "GET", path)
-        except httpx.TransportError as error:
-            reason = describe_transport_error(error)
-            raise InstanceUnreachableError("GET", self.url + path, reason) from error
+        return await _send(self._transport, self.url, "GET", path)
 
     async def health(self) -> Health:
         response = await self._get("/health")
@@ -68,6 +60,23 @@ class WorkerClient:
     async def templates(self) -> tuple[Template, ...]:
         response = await self._get("/templates")
         return Template.parse_list(response.json(), str(response.url))
+
+
+async def _send(
+    transport: Transport,
+    url: str,
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    params: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """One request to the instance at `url`; a connection failure names the instance."""
+    try:
+        return await transport.request(url, method, path, body=body, params=params)
+    except httpx.TransportError as error:
+        reason = describe_transport_error(error)
+        raise InstanceUnreachableError(method, url + path, reason) from error
 
 
 async def probe_health(transport: Transport, url: str, timeout: float) -> str | None:

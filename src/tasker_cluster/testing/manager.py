@@ -161,6 +161,21 @@ class MultiInstanceTestManager(ManagerBase):
     def resume_instance(self, instance_id: str) -> None:
         self.faults(f"resume {instance_id}").resume(instance_id)
 
+    async def heal(self, timeout: float = 60.0) -> tuple[str, ...]:
+        """Resume paused instances and start those of a managed cluster that are not running.
+
+        Returns the ids it started; an attached cluster is only resumed, never started.
+        """
+        if self._faults is None:
+            return ()
+        self._faults.resume_all()
+        if not self._owns_processes:
+            return ()
+        report = await asyncio.to_thread(self._faults.lifecycle.start, None, True, timeout)
+        if report.started:
+            logger.warning("restarted instances a test left stopped: %s", ", ".join(report.started))
+        return report.started
+
     @contextmanager
     def paused(self, instance_id: str) -> Iterator[None]:
         with self.faults(f"pause {instance_id}").paused(instance_id):

@@ -28,6 +28,7 @@ CLUSTER_FIXTURES = frozenset({"tasker_cluster", "orchestration_cluster"})
 LOG_SECTION = "tasker cluster logs"
 _SESSION = pytest.StashKey[PluginSession]()
 _WINDOW = pytest.StashKey["LogWindow | None"]()
+_FAILED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,21 +67,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if not marked:
         return
-    count = _session(config).orchestration_count()
+    session = _session(config)
+    count = session.orchestration_count()
     if count is None:
         return
+    external = session.settings.mode == "external"
     for item in marked:
         if item.get_closest_marker("multi_instance") and count < 2:
-            reason = (
-                f"multi_instance test: the cluster has {count} orchestration instance; "
-                "run with --tasker-orchestration=2 or more"
-            )
+            fix = "attach to a larger cluster" if external else "run with --tasker-orchestration=2"
+            reason = f"multi_instance test: the cluster has {count} orchestration instance; {fix}"
             item.add_marker(pytest.mark.skip(reason=reason))
         elif item.get_closest_marker("single_instance") and count != 1:
-            reason = (
-                f"single_instance test: the cluster has {count} orchestration instances; "
-                "run with --tasker-orchestration=1"
+            fix = (
+                "attach to a one-instance cluster"
+                if external
+                else "run with --tasker-orchestration=1"
             )
+            reason = f"single_instance test: the cluster has {count} orchestration instances; {fix}"
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
@@ -136,11 +139,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     item.stash[_WINDOW] = LogWindow.open(logs_dir) if logs_dir else None
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """After a failed test, bring the session's cluster back to full strength."""
+    session = _session(item.config)
+    if item.stash.get(_FAILED, False) and session.manager is not None:
+        started = session.run(session.manager.heal())
+        if started:
+            item.add_report_section("teardown", "tasker cluster", f"restarted: {started}")
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
+    if report.failed:
+        item.stash[_FAILED] = True
     if report.failed and _WINDOW in item.stash:
         section = _failed_test_logs(item)
         if section:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from collections.abc import Coroutine
 from pathlib import Path
@@ -15,7 +14,6 @@ from tasker_cluster.testing.plugin_options import PluginSettings, external_clust
 if TYPE_CHECKING:
     from tasker_cluster.testing.manager import MultiInstanceTestManager
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 
+from ..errors import LeaseLostError
 from ..faults import RACE_WINDOW_SECONDS, Fault
 from ..polling import PollingThread
 from ..settings import ServiceSettings
 from ..statemachine import TaskState
-from ..store.database import Database, Transaction
-from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, delete, read
-from .leases import claim_due_tasks, release_leases, renew_leases
-from .progress import Evaluation, LeaseLostError, carry_out, plan_task
+from ..store.database import Database, StorageError, Transaction
+from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, QueueMessage, delete, read
+from .leases import Claim, claim_due_tasks, release_leases, renew_leases
+from .planning import TaskPlan, plan_tasks
+from .progress import Evaluation, carry_out, carry_out_all
 from .results import apply_results
 from .telemetry import OrchestrationMetrics
 
@@ -58,9 +61,13 @@ class OrchestrationLoop:
         """Finish the current iteration, then hand this instance's tasks back."""
         if not self.thread.stop(timeout):
             logger.warning("orchestration loop did not stop within %.1f s", timeout)
-        released = self.database.write(
-            lambda tx: release_leases(tx, self.database.dialect, self.owner)
-        )
+        try:
+            released = self.database.write(
+                lambda tx: release_leases(tx, self.database.dialect, self.owner)
+            )
+        except StorageError as error:
+            logger.warning("could not release task leases (they expire on their own): %s", error)
+            return
         logger.info("orchestration loop stopped; released %d task leases", released)
 
     def run_once(self) -> int:
@@ -81,7 +88,7 @@ class OrchestrationLoop:
         dialect = self.database.dialect
         now = time.time()
 
-        def take(transaction: Transaction) -> list:  # type: ignore[type-arg]
+        def take(transaction: Transaction) -> list[QueueMessage]:
             messages = read(
                 transaction,
                 dialect,
@@ -115,72 +122,78 @@ class OrchestrationLoop:
         return len(messages)
 
     def _process_tasks(self) -> int:
-        guarded = Fault.NO_FINALIZE_GUARD not in self._faults
+        if Fault.NO_FINALIZE_GUARD in self._faults:
+            return self._process_tasks_unguarded()
+        try:
+            claims, evaluations, lost = self.database.write(self._claim_and_evaluate)
+        except LeaseLostError as error:
+            self.metrics.claim_conflicts.inc()
+            logger.info("claim conflict, batch rolled back: %s", error)
+            return 1
+        self.metrics.claim_conflicts.inc(len(lost))
+        for claim in claims:
+            if claim.previous_owner not in (None, self.owner):
+                self.metrics.leases_taken_over.inc()
+        for evaluation in evaluations:
+            self._count(evaluation)
+        return len(claims)
+
+    def _claim_and_evaluate(
+        self, transaction: Transaction
+    ) -> tuple[list[Claim], list[Evaluation], dict[str, str | None]]:
+        """Claim due tasks and evaluate them, all in one transaction."""
+        now = time.time()
+        claims = claim_due_tasks(
+            transaction,
+            self.database.dialect,
+            owner=self.owner,
+            now=now,
+            lease_seconds=self.settings.task_lease_seconds,
+            limit=TASK_BATCH,
+            expire_leases=Fault.NO_LEASE_EXPIRY not in self._faults,
+        )
+        plans, lost = plan_tasks(
+            transaction,
+            self.database.dialect,
+            [claim.task_uuid for claim in claims],
+            owner=self.owner,
+            now=now,
+            guarded=True,
+        )
+        evaluations = carry_out_all(transaction, plans, self.owner, now, guarded=True)
+        return claims, evaluations, lost
+
+    def _process_tasks_unguarded(self) -> int:
+        """The `no_finalize_guard` fault: read, pause, then write without lease or CAS."""
+        dialect = self.database.dialect
         claims = self.database.write(
             lambda tx: claim_due_tasks(
                 tx,
-                self.database.dialect,
+                dialect,
                 owner=self.owner,
                 now=time.time(),
                 lease_seconds=self.settings.task_lease_seconds,
                 limit=TASK_BATCH,
-                honour_leases=guarded,
-                expire_leases=Fault.NO_LEASE_EXPIRY not in self._faults,
+                honour_leases=False,
             )
         )
-        for claim in claims:
-            if claim.previous_owner not in (None, self.owner):
-                self.metrics.leases_taken_over.inc()
-            if self.thread.stopping:
-                break
+        uuids = [claim.task_uuid for claim in claims]
+        plans, _ = self.database.read(
+            lambda tx: plan_tasks(
+                tx, dialect, uuids, owner=self.owner, now=time.time(), guarded=False
+            )
+        )
+        time.sleep(RACE_WINDOW_SECONDS)
+        for plan in plans:
             try:
-                self._evaluate(claim.task_uuid, guarded)
-            except Exception:
-                self.metrics.loop_errors.inc()
-                logger.exception("evaluating task %s failed; it stays due", claim.task_uuid)
+                self._count(self.database.write(partial(self._overwrite, plan)))
+            except LeaseLostError as error:
+                self.metrics.claim_conflicts.inc()
+                logger.info("claim conflict: %s", error)
         return len(claims)
 
-    def _evaluate(self, task_uuid: str, guarded: bool) -> None:
-        dialect = self.database.dialect
-        try:
-            if guarded:
-                evaluation = self.database.write(
-                    lambda tx: self._plan_and_carry_out(tx, task_uuid, guarded=True)
-                )
-            else:
-                plan = self.database.read(
-                    lambda tx: plan_task(
-                        tx, dialect, task_uuid, owner=self.owner, now=time.time(), guarded=False
-                    )
-                )
-                if plan is None:
-                    return
-                time.sleep(RACE_WINDOW_SECONDS)
-                evaluation = self.database.write(
-                    lambda tx: carry_out(tx, plan, self.owner, time.time(), guarded=False)
-                )
-        except LeaseLostError as error:
-            self.metrics.claim_conflicts.inc()
-            logger.info("claim conflict: %s", error)
-            return
-        if evaluation is not None:
-            self._count(evaluation)
-
-    def _plan_and_carry_out(
-        self, transaction: Transaction, task_uuid: str, guarded: bool
-    ) -> Evaluation | None:
-        now = time.time()
-        plan = plan_task(
-            transaction,
-            self.database.dialect,
-            task_uuid,
-            owner=self.owner,
-            now=now,
-            guarded=guarded,
-        )
-        if plan is None:
-            return None
-        return carry_out(transaction, plan, self.owner, now, guarded)
+    def _overwrite(self, plan: TaskPlan, transaction: Transaction) -> Evaluation:
+        return carry_out(transaction, plan, self.owner, time.time(), guarded=False)
 
     def _count(self, evaluation: Evaluation) -> None:
         self.metrics.steps_enqueued.inc(evaluation.enqueued)

@@ -1,38 +1,20 @@
-"""Moving tasks forward: evaluate a claimed task, enqueue its ready steps, finalize it once."""
+"""Carrying plans out: enqueue ready steps, move tasks, finalize each task once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
+from ..errors import LeaseLostError
 from ..statemachine import TASK_TERMINAL, StepState, TaskState, task_route
-from ..store.database import Dialect, Transaction, placeholders
+from ..store.database import Transaction, placeholders
 from ..store.queue import send_many, step_queue
 from ..store.transitions import (
     StepTransition,
+    record_many_task_transitions,
     record_step_transitions,
-    record_task_transitions,
 )
-from .evaluation import Decision, StepSnapshot, decide
-
-
-class LeaseLostError(Exception):
-    """The task is owned by another instance, or changed under us: nothing was written."""
-
-    def __init__(self, task_uuid: str, detail: str) -> None:
-        self.task_uuid = task_uuid
-        self.detail = detail
-        super().__init__(f"task {task_uuid}: {detail}")
-
-
-@dataclass(frozen=True)
-class TaskPlan:
-    """What one evaluation found: the task as read and the decision taken on it."""
-
-    task_uuid: str
-    namespace: str
-    status: TaskState
-    decision: Decision | None
+from .evaluation import StepSnapshot
+from .planning import TaskPlan
 
 
 @dataclass(frozen=True)
@@ -43,138 +25,129 @@ class Evaluation:
     finalized: bool
 
 
-def plan_task(
-    transaction: Transaction,
-    dialect: Dialect,
-    task_uuid: str,
-    *,
-    owner: str,
-    now: float,
-    guarded: bool,
-) -> TaskPlan | None:
-    """Read the task (locked and checked to be ours when `guarded`) and decide on it."""
-    lock = dialect.lock_row if guarded else ""
-    task = transaction.fetch_one(
-        f"SELECT status, namespace, claimed_by FROM tasks WHERE task_uuid = ?{lock}", (task_uuid,)
-    )
-    if task is None:
-        return None
-    if guarded and task["claimed_by"] != owner:
-        raise LeaseLostError(task_uuid, f"now claimed by {task['claimed_by']}")
-    status = TaskState(task["status"])
-    if status in TASK_TERMINAL:
-        return TaskPlan(task_uuid, task["namespace"], status, None)
-    rows = transaction.fetch_all(
-        "SELECT step_uuid, name, handler, current_state, dependencies, attempts, next_retry_at"
-        " FROM workflow_steps WHERE task_uuid = ? ORDER BY position",
-        (task_uuid,),
-    )
-    steps = [
-        StepSnapshot(
-            step_uuid=row["step_uuid"],
-            name=row["name"],
-            handler=row["handler"],
-            current_state=StepState(row["current_state"]),
-            dependencies=tuple(json.loads(row["dependencies"])),
-            attempts=int(row["attempts"]),
-            next_retry_at=row["next_retry_at"],
-        )
-        for row in rows
-    ]
-    return TaskPlan(task_uuid, task["namespace"], status, decide(steps, now))
-
-
 def carry_out(
     transaction: Transaction, plan: TaskPlan, owner: str, now: float, guarded: bool
 ) -> Evaluation:
     """Write what `plan` decided; with `guarded` the task move is a compare-and-swap."""
-    if plan.decision is None:
-        _settle(transaction, plan, [], next_look_at=None, now=now, guarded=guarded)
-        return Evaluation(plan.task_uuid, 0, plan.status, False)
-    decision = plan.decision
-    enqueued = _enqueue(transaction, plan, decision, owner, now)
-    route = [state.value for state in task_route(plan.status, decision.outcome)]
-    _settle(transaction, plan, route, next_look_at=decision.next_look_at, now=now, guarded=guarded)
-    pairs: list[tuple[str | None, str]] = list(
-        zip([plan.status.value, *route], route, strict=False)
+    return carry_out_all(transaction, [plan], owner, now, guarded)[0]
+
+
+def carry_out_all(
+    transaction: Transaction, plans: list[TaskPlan], owner: str, now: float, guarded: bool
+) -> list[Evaluation]:
+    """Write what several plans decided, batching statements across tasks."""
+    moves = [_Move.of(plan) for plan in plans]
+    _enqueue(transaction, moves, owner, now)
+    _settle(transaction, moves, now, guarded)
+    record_many_task_transitions(
+        transaction,
+        {move.plan.task_uuid: move.pairs for move in moves},
+        processor=owner,
+        now=now,
+        metadata=None if guarded else {"unguarded": True},
     )
-    metadata = None if guarded else {"unguarded": True}
-    record_task_transitions(
-        transaction, plan.task_uuid, pairs, processor=owner, now=now, metadata=metadata
-    )
-    final = TaskState(route[-1]) if route else plan.status
-    return Evaluation(plan.task_uuid, enqueued, final, decision.finalizes and bool(route))
+    return [move.evaluation() for move in moves]
 
 
-def _settle(
-    transaction: Transaction,
-    plan: TaskPlan,
-    route: list[str],
-    *,
-    next_look_at: float | None,
-    now: float,
-    guarded: bool,
-) -> None:
-    """Move the task along `route` and schedule its next look, in one statement.
+@dataclass(frozen=True)
+class _Move:
+    plan: TaskPlan
+    route: tuple[str, ...]
+    enqueue: tuple[StepSnapshot, ...]
+    next_look_at: float | None
 
-    Guarded, this is a compare-and-swap on the status the plan was made from; a finished
-    task also gives its lease up. (The `no_finalize_guard` fault writes without the check.)
-    """
-    final = route[-1] if route else plan.status.value
-    release = ", claimed_by = NULL, claim_expires_at = NULL" if final in TASK_TERMINAL else ""
-    guard = " AND status = ?" if guarded else ""
-    changed = transaction.execute(
-        f"UPDATE tasks SET status = ?, work_after = ?{release}"
-        + (", updated_at = ?, completed_at = ?" if route else "")
-        + f" WHERE task_uuid = ?{guard}",
-        [
-            final,
-            next_look_at,
-            *((now, now if final in TASK_TERMINAL else None) if route else ()),
-            plan.task_uuid,
-            *((plan.status.value,) if guarded else ()),
-        ],
-    )
-    if changed != 1:
-        raise LeaseLostError(plan.task_uuid, f"was no longer {plan.status}")
+    @classmethod
+    def of(cls, plan: TaskPlan) -> _Move:
+        if plan.decision is None:
+            return cls(plan, (), (), None)
+        route = tuple(state.value for state in task_route(plan.status, plan.decision.outcome))
+        return cls(plan, route, plan.decision.enqueue, plan.decision.next_look_at)
 
+    @property
+    def final(self) -> str:
+        return self.route[-1] if self.route else self.plan.status.value
 
-def _enqueue(
-    transaction: Transaction, plan: TaskPlan, decision: Decision, owner: str, now: float
-) -> int:
-    """Steps move to `enqueued` and their messages are sent in the same transaction."""
-    by_state: dict[StepState, list[StepSnapshot]] = {}
-    for step in decision.enqueue:
-        by_state.setdefault(step.current_state, []).append(step)
-    for from_state, steps in by_state.items():
-        moved = transaction.fetch_all(
-            "UPDATE workflow_steps SET current_state = ?, updated_at = ?, next_retry_at = NULL"
-            f" WHERE step_uuid IN ({placeholders(len(steps))}) AND current_state = ?"
-            " RETURNING step_uuid",
-            [StepState.ENQUEUED.value, now, *(step.step_uuid for step in steps), from_state.value],
+    @property
+    def pairs(self) -> list[tuple[str | None, str]]:
+        return list(zip([self.plan.status.value, *self.route], self.route, strict=False))
+
+    def evaluation(self) -> Evaluation:
+        finalizes = self.plan.decision is not None and self.plan.decision.finalizes
+        return Evaluation(
+            self.plan.task_uuid,
+            len(self.enqueue),
+            TaskState(self.final),
+            finalizes and bool(self.route),
         )
-        if len(moved) != len(steps):
-            raise LeaseLostError(plan.task_uuid, "a step changed while it was being enqueued")
+
+
+def _settle(transaction: Transaction, moves: list[_Move], now: float, guarded: bool) -> None:
+    """Move each task along its route and schedule its next look; alike tasks share a statement.
+
+    Guarded, this is a compare-and-swap on the status each plan was made from; a finished task
+    also gives its lease up. (The `no_finalize_guard` fault writes without the check.)
+    """
+    groups: dict[tuple[str, str, float | None, bool], list[str]] = {}
+    for move in moves:
+        key = (move.plan.status.value, move.final, move.next_look_at, bool(move.route))
+        groups.setdefault(key, []).append(move.plan.task_uuid)
+    for (status, final, next_look_at, moved), task_uuids in groups.items():
+        terminal = final in TASK_TERMINAL
+        release = ", claimed_by = NULL, claim_expires_at = NULL" if terminal else ""
+        stamps = ", updated_at = ?, completed_at = ?" if moved else ""
+        guard = " AND status = ?" if guarded else ""
+        changed = transaction.execute(
+            f"UPDATE tasks SET status = ?, work_after = ?{release}{stamps}"
+            f" WHERE task_uuid IN ({placeholders(len(task_uuids))}){guard}",
+            [
+                final,
+                next_look_at,
+                *((now, now if terminal else None) if moved else ()),
+                *task_uuids,
+                *((status,) if guarded else ()),
+            ],
+        )
+        if changed != len(task_uuids):
+            raise LeaseLostError(task_uuids[0], f"a task was no longer {status}")
+
+
+def _enqueue(transaction: Transaction, moves: list[_Move], owner: str, now: float) -> None:
+    """Steps move to `enqueued` and their messages are sent in the same transaction."""
+    by_state: dict[StepState, list[str]] = {}
+    for move in moves:
+        for step in move.enqueue:
+            by_state.setdefault(step.current_state, []).append(step.step_uuid)
+    for from_state, step_uuids in by_state.items():
+        changed = transaction.execute(
+            "UPDATE workflow_steps SET current_state = ?, updated_at = ?, next_retry_at = NULL"
+            f" WHERE step_uuid IN ({placeholders(len(step_uuids))}) AND current_state = ?",
+            [StepState.ENQUEUED.value, now, *step_uuids, from_state.value],
+        )
+        if changed != len(step_uuids):
+            raise LeaseLostError(moves[0].plan.task_uuid, "a step changed while being enqueued")
     record_step_transitions(
         transaction,
         [
             StepTransition(
-                step.step_uuid, plan.task_uuid, step.current_state, StepState.ENQUEUED, owner
+                step.step_uuid, move.plan.task_uuid, step.current_state, StepState.ENQUEUED, owner
             )
-            for step in decision.enqueue
+            for move in moves
+            for step in move.enqueue
         ],
         now,
     )
-    messages = [
-        {
-            "task_uuid": plan.task_uuid,
-            "step_uuid": step.step_uuid,
-            "step_name": step.name,
-            "handler": step.handler,
-            "namespace": plan.namespace,
-            "attempt": step.attempts + 1,
-        }
-        for step in decision.enqueue
-    ]
-    send_many(transaction, step_queue(plan.namespace), messages, now)
-    return len(messages)
+    by_namespace: dict[str, list[dict[str, object]]] = {}
+    for move in moves:
+        by_namespace.setdefault(move.plan.namespace, []).extend(
+            {
+                "task_uuid": move.plan.task_uuid,
+                "step_uuid": step.step_uuid,
+                "step_name": step.name,
+                "handler": step.handler,
+                "namespace": move.plan.namespace,
+                "attempt": step.attempts + 1,
+            }
+            for step in move.enqueue
+        )
+    for namespace, messages in by_namespace.items():
+        send_many(transaction, step_queue(namespace), messages, now)

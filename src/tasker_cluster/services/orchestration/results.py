@@ -8,10 +8,9 @@ resent message) and is recorded as one, never applied twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..statemachine import TASK_TERMINAL, StepState
-from ..store.database import Dialect, Row, Transaction, placeholders
+from ..store.database import Dialect, Row, Transaction, TransientError, placeholders
 from ..store.queue import QueueMessage, delete
 from ..store.transitions import StepTransition, record_step_transitions
 
@@ -47,32 +46,82 @@ def apply_results(
     report = ResultReport()
     ordered = sorted(messages, key=lambda m: (m.body["step_uuid"], m.msg_id))
     uuids = sorted({message.body["step_uuid"] for message in ordered})
-    steps = {
+    steps: dict[str, Row] = {
         row["step_uuid"]: row
         for row in transaction.fetch_all(
             "SELECT step_uuid, task_uuid, current_state, attempts, max_attempts, retryable,"
-            " retry_backoff_ms FROM workflow_steps"
-            f" WHERE step_uuid IN ({placeholders(len(uuids))})",
+            f" retry_backoff_ms FROM workflow_steps WHERE step_uuid IN ({placeholders(len(uuids))})"
+            f" ORDER BY step_uuid{dialect.lock_row}",
             uuids,
         )
     }
-    transitions: list[StepTransition] = []
+    outcomes: list[_Outcome] = []
     for message in ordered:
         step = steps.get(message.body["step_uuid"])
-        transition = _apply_one(
-            transaction, message, step, processor=processor, now=now, deduplicate=deduplicate
-        )
-        if transition is None:
+        outcome = _decide(message, step, processor=processor, now=now, deduplicate=deduplicate)
+        if outcome is None:
             report.duplicates += 1
             continue
         report.applied += 1
-        report.tasks.add(transition.task_uuid)
-        steps[transition.step_uuid] = {**(step or {}), "current_state": transition.to_state}
-        transitions.append(transition)
-    record_step_transitions(transaction, transitions, now)
+        report.tasks.add(outcome.transition.task_uuid)
+        steps[outcome.transition.step_uuid] = {
+            **steps[outcome.transition.step_uuid],
+            "current_state": outcome.transition.to_state,
+        }
+        outcomes.append(outcome)
+    _write_states(transaction, outcomes, now)
+    record_step_transitions(transaction, [outcome.transition for outcome in outcomes], now)
     _wake_tasks(transaction, dialect, sorted(report.tasks), now)
     delete(transaction, [message.msg_id for message in messages])
     return report
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    transition: StepTransition
+    next_retry_at: float | None
+    guarded: bool
+
+
+def _write_states(transaction: Transaction, outcomes: list[_Outcome], now: float) -> None:
+    """Completions share one statement; the rows are locked, so every guard must hold."""
+    completed = [
+        o.transition.step_uuid
+        for o in outcomes
+        if o.guarded and o.transition.to_state == StepState.COMPLETE
+    ]
+    if completed:
+        changed = transaction.execute(
+            "UPDATE workflow_steps SET current_state = ?, next_retry_at = NULL, updated_at = ?,"
+            f" completed_at = ? WHERE step_uuid IN ({placeholders(len(completed))})"
+            " AND current_state = ?",
+            [
+                StepState.COMPLETE.value,
+                now,
+                now,
+                *completed,
+                StepState.ENQUEUED_FOR_ORCHESTRATION.value,
+            ],
+        )
+        if changed != len(completed):
+            raise TransientError("a step changed under its row lock; applying the batch again")
+    for outcome in outcomes:
+        if outcome.guarded and outcome.transition.to_state == StepState.COMPLETE:
+            continue
+        transition = outcome.transition
+        guard = " AND current_state = ?" if outcome.guarded else ""
+        transaction.execute(
+            "UPDATE workflow_steps SET current_state = ?, next_retry_at = ?, updated_at = ?,"
+            f" completed_at = ? WHERE step_uuid = ?{guard}",
+            [
+                transition.to_state,
+                outcome.next_retry_at,
+                now,
+                now if transition.to_state == StepState.COMPLETE else None,
+                transition.step_uuid,
+                *((transition.from_state,) if outcome.guarded else ()),
+            ],
+        )
 
 
 def _wake_tasks(transaction: Transaction, dialect: Dialect, tasks: list[str], now: float) -> None:
@@ -93,17 +142,12 @@ def _wake_tasks(transaction: Transaction, dialect: Dialect, tasks: list[str], no
     )
 
 
-def _apply_one(
-    transaction: Transaction,
-    message: QueueMessage,
-    step: Row | dict[str, Any] | None,
-    *,
-    processor: str,
-    now: float,
-    deduplicate: bool,
-) -> StepTransition | None:
+def _decide(
+    message: QueueMessage, step: Row | None, *, processor: str, now: float, deduplicate: bool
+) -> _Outcome | None:
+    """What applying the result does to its step, or None for a duplicate."""
     body = message.body
-    if step is None or step.get("task_uuid") != body["task_uuid"]:
+    if step is None or step["task_uuid"] != body["task_uuid"]:
         return None
     success = bool(body["success"])
     expected = (
@@ -123,22 +167,7 @@ def _apply_one(
         next_retry_at = now + retry_delay(int(step["retry_backoff_ms"]), attempts)
     else:
         target = StepState.ERROR
-    guard = " AND current_state = ?" if awaited else ""
-    changed = transaction.execute(
-        "UPDATE workflow_steps SET current_state = ?, next_retry_at = ?, updated_at = ?,"
-        f" completed_at = ? WHERE step_uuid = ?{guard}",
-        [
-            target.value,
-            next_retry_at,
-            now,
-            now if target == StepState.COMPLETE else None,
-            body["step_uuid"],
-            *((expected.value,) if awaited else ()),
-        ],
-    )
-    if changed != 1:
-        return None
-    return StepTransition(
+    transition = StepTransition(
         step_uuid=body["step_uuid"],
         task_uuid=body["task_uuid"],
         from_state=step["current_state"],
@@ -148,3 +177,4 @@ def _apply_one(
         success=success,
         metadata={"msg_id": message.msg_id, "attempt": body["attempt"], "read_ct": message.read_ct},
     )
+    return _Outcome(transition, next_retry_at, guarded=awaited)

@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse
 from ..errors import StepNotFoundError, TaskNotFoundError, TaskUuidCollisionError
 from ..faults import STALE_READ_SECONDS, Fault
 from ..store import reads
+from ..store.cancellation import cancel_task
 from ..store.database import ConstraintViolationError, Transaction
-from ..store.tasks import NewTask, cancel_task, insert_task
+from ..store.tasks import NewTask, insert_task
 from .state import OrchestrationState
 from .validation import parse_task_list_query, parse_task_request, path_uuid
 from .views import (

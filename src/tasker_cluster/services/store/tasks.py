@@ -1,4 +1,4 @@
-"""Writing tasks: creation in one transaction, task compare-and-swap, cancellation."""
+"""Writing tasks: creation in one transaction, and the task compare-and-swap."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import TaskAlreadyTerminalError, TaskNotFoundError
-from ..statemachine import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
+from ..statemachine import TASK_TERMINAL, StepState, TaskState
 from ..templates import StepSpec
-from .database import Dialect, Transaction, insert_rows
+from .database import Transaction, insert_rows
 from .transitions import StepTransition, record_step_transitions, record_task_transitions
 
 STEP_COLUMNS = (
@@ -149,65 +148,3 @@ def move_task(
         transaction, task_uuid, pairs, processor=processor, now=now, metadata=metadata
     )
     return True
-
-
-def cancel_task(
-    transaction: Transaction, dialect: Dialect, task_uuid: str, processor: str | None, now: float
-) -> None:
-    """Cancel the task and every step that has not finished; 404/409 errors as documented."""
-    row = transaction.fetch_one(
-        f"SELECT status FROM tasks WHERE task_uuid = ?{dialect.lock_row}", (task_uuid,)
-    )
-    if row is None:
-        raise TaskNotFoundError(task_uuid)
-    if row["status"] in TASK_TERMINAL:
-        raise TaskAlreadyTerminalError(task_uuid, row["status"])
-    move_task(
-        transaction,
-        task_uuid=task_uuid,
-        expected=row["status"],
-        route=[TaskState.CANCELLED],
-        processor=processor,
-        now=now,
-    )
-    transaction.execute(
-        "UPDATE tasks SET work_after = NULL, claimed_by = NULL, claim_expires_at = NULL"
-        " WHERE task_uuid = ?",
-        (task_uuid,),
-    )
-    cancel_open_steps(transaction, task_uuid, processor, now)
-
-
-def cancel_open_steps(
-    transaction: Transaction, task_uuid: str, processor: str | None, now: float
-) -> None:
-    """Workers change steps without the task lock, so each step is a compare-and-swap, retried."""
-    settled = {state.value for state in STEP_TERMINAL} | {StepState.ERROR.value}
-    for _ in range(10):
-        steps = transaction.fetch_all(
-            "SELECT step_uuid, current_state FROM workflow_steps WHERE task_uuid = ?",
-            (task_uuid,),
-        )
-        moved: list[StepTransition] = []
-        for step in steps:
-            if step["current_state"] in settled:
-                continue
-            changed = transaction.execute(
-                "UPDATE workflow_steps SET current_state = ?, updated_at = ?"
-                " WHERE step_uuid = ? AND current_state = ?",
-                (StepState.CANCELLED.value, now, step["step_uuid"], step["current_state"]),
-            )
-            if changed == 1:
-                moved.append(
-                    StepTransition(
-                        step["step_uuid"],
-                        task_uuid,
-                        step["current_state"],
-                        StepState.CANCELLED,
-                        processor,
-                        metadata={"reason": "task cancelled"},
-                    )
-                )
-        record_step_transitions(transaction, moved, now)
-        if len(moved) == sum(1 for step in steps if step["current_state"] not in settled):
-            return

@@ -63,24 +63,56 @@ def record_task_transitions(
     initial: bool = False,
 ) -> None:
     """Append `route` (pairs of from/to state) to the task's history; the last becomes current."""
-    if not route:
+    record_many_task_transitions(
+        transaction,
+        {task_uuid: route},
+        processor=processor,
+        now=now,
+        metadata=metadata,
+        initial=initial,
+    )
+
+
+def record_many_task_transitions(
+    transaction: Transaction,
+    routes: Mapping[str, Sequence[tuple[str | None, str]]],
+    *,
+    processor: str | None,
+    now: float,
+    metadata: Mapping[str, Any] | None = None,
+    initial: bool = False,
+) -> None:
+    """The routes of several tasks, in two statements."""
+    routes = {task_uuid: route for task_uuid, route in routes.items() if route}
+    if not routes:
         return
-    sort_key = 0
+    previous: dict[str, int] = {}
     if not initial:
         demoted = transaction.fetch_all(
             "UPDATE task_transitions SET most_recent = FALSE"
-            " WHERE task_uuid = ? AND most_recent RETURNING sort_key",
-            (task_uuid,),
+            f" WHERE task_uuid IN ({placeholders(len(routes))}) AND most_recent"
+            " RETURNING task_uuid, sort_key",
+            list(routes),
         )
-        sort_key = demoted[0]["sort_key"] if demoted else 0
+        previous = {row["task_uuid"]: row["sort_key"] for row in demoted}
     text = json.dumps(dict(metadata or {}))
     insert_rows(
         transaction,
         "task_transitions",
         TASK_TRANSITION_COLUMNS,
         [
-            (task_uuid, from_state, to_state, processor, text, sort_key + offset, last, now)
-            for offset, (from_state, to_state), last in _numbered(route)
+            (
+                task_uuid,
+                from_state,
+                to_state,
+                processor,
+                text,
+                previous.get(task_uuid, 0) + n,
+                last,
+                now,
+            )
+            for task_uuid, route in routes.items()
+            for n, (from_state, to_state), last in _numbered(route)
         ],
     )
 
@@ -88,6 +120,7 @@ def record_task_transitions(
 def _numbered(
     route: Sequence[tuple[str | None, str]],
 ) -> list[tuple[int, tuple[str | None, str], bool]]:
+    """Each pair with its offset from the previous sort key and whether it becomes current."""
     return [(index + 1, pair, index == len(route) - 1) for index, pair in enumerate(route)]
 
 

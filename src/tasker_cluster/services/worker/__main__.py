@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -19,8 +20,10 @@ from .app import WorkerState, build_app
 from .runner import WorkerRunner
 from .telemetry import WorkerMetrics
 
-# Besides one connection per step executor: the poller and the completer.
-EXTRA_CONNECTIONS = 2
+logger = logging.getLogger(__name__)
+
+# The poller, the completer and health checks use the database; step executors never do.
+WORKER_CONNECTIONS = 3
 
 
 def _parse_arguments(argv: list[str]) -> argparse.Namespace:
@@ -35,6 +38,8 @@ def _parse_arguments(argv: list[str]) -> argparse.Namespace:
 def build(settings: ServiceSettings, database: Database, worker_id: str) -> ASGIApp:
     registry = TemplateRegistry.builtin()
     namespaces = list(settings.worker_namespaces or registry.namespaces())
+    for namespace in set(namespaces) - set(registry.namespaces()):
+        logger.warning("no template uses namespace %s; its queue will stay empty", namespace)
     runner = WorkerRunner(
         database,
         settings=settings,
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_service(
         ServiceKind.WORKER,
         os.environ,
-        lambda settings: settings.worker_concurrency + EXTRA_CONNECTIONS,
+        lambda settings: WORKER_CONNECTIONS,
         lambda settings, database: build(settings, database, worker_id),
     )
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..statemachine import StepState
 from ..store.database import Dialect, Row, Transaction, placeholders
 from ..store.queue import QueueMessage, delete, read
 from ..store.transitions import StepTransition, record_step_transitions
+from .inputs import load_inputs
+from .model import ClaimBatch, ClaimedStep, ClaimRequest
 
 S = StepState
 _SETTLED = frozenset(
@@ -26,43 +27,15 @@ _SETTLED = frozenset(
 _CLAIMED_COLUMNS = "step_uuid, attempts, max_attempts, dependencies"
 
 
-@dataclass(frozen=True)
-class ClaimedStep:
-    msg_id: int
-    task_uuid: str
-    step_uuid: str
-    step_name: str
-    handler: str
-    attempt: int
-    max_attempts: int
-    claim_token: str
-    redelivered: bool
-    dependencies: tuple[str, ...]
-    input_data: dict[str, Any] = field(default_factory=dict)
-    dependency_results: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class ClaimBatch:
-    claimed: list[ClaimedStep] = field(default_factory=list)
-    conflicts: int = 0
-    read: int = 0
-
-
-@dataclass(frozen=True)
-class ClaimRequest:
-    worker_id: str
-    queues: list[str]
-    limit: int
-    visibility_timeout: float
-    now: float
-    guarded: bool = True
-    exclude: tuple[int, ...] = ()
-
-
 def claim_steps(transaction: Transaction, dialect: Dialect, request: ClaimRequest) -> ClaimBatch:
     """Read up to `limit` messages and claim their steps; stale messages are deleted."""
-    messages = read(
+    return claim_messages(transaction, read_messages(transaction, dialect, request), request)
+
+
+def read_messages(
+    transaction: Transaction, dialect: Dialect, request: ClaimRequest
+) -> list[QueueMessage]:
+    return read(
         transaction,
         dialect,
         request.queues,
@@ -72,6 +45,12 @@ def claim_steps(transaction: Transaction, dialect: Dialect, request: ClaimReques
         honour_visibility=request.guarded,
         exclude=request.exclude,
     )
+
+
+def claim_messages(
+    transaction: Transaction, messages: list[QueueMessage], request: ClaimRequest
+) -> ClaimBatch:
+    """Claim the steps of messages already read."""
     batch = ClaimBatch(read=len(messages))
     token = uuid.uuid4().hex
     claimed = _claim_enqueued(transaction, messages, request, token) if request.guarded else {}
@@ -92,7 +71,7 @@ def claim_steps(transaction: Transaction, dialect: Dialect, request: ClaimReques
         transitions.append(transition)
     record_step_transitions(transaction, transitions, request.now)
     delete(transaction, stale)
-    _load_inputs(transaction, batch.claimed)
+    load_inputs(transaction, batch.claimed)
     return batch
 
 
@@ -138,7 +117,7 @@ def _claim_other(
         return True
     state = step["current_state"]
     expired = state == S.IN_PROGRESS and (step["claim_expires_at"] or 0) <= request.now
-    if not request.guarded and state in (S.ENQUEUED, S.IN_PROGRESS):
+    if not request.guarded:  # the fault: whatever state the step is in, take it
         condition, params, bump = "current_state = ?", [state], 1 if state == S.ENQUEUED else 0
     elif expired:
         condition, params, bump = (
@@ -203,35 +182,3 @@ def _claimed(
         metadata=metadata,
     )
     return step, transition
-
-
-def _load_inputs(transaction: Transaction, steps: list[ClaimedStep]) -> None:
-    """Each step's task context and the results of the steps it depends on."""
-    task_uuids = sorted({step.task_uuid for step in steps})
-    if not task_uuids:
-        return
-    marks = placeholders(len(task_uuids))
-    contexts = {
-        row["task_uuid"]: json.loads(row["context"])
-        for row in transaction.fetch_all(
-            f"SELECT task_uuid, context FROM tasks WHERE task_uuid IN ({marks})", task_uuids
-        )
-    }
-    wanted = {(step.task_uuid, name) for step in steps for name in step.dependencies}
-    results: dict[tuple[str, str], Any] = {}
-    if wanted:
-        rows = transaction.fetch_all(
-            f"SELECT task_uuid, name, results FROM workflow_steps WHERE task_uuid IN ({marks})"
-            " AND current_state = ?",
-            [*task_uuids, S.COMPLETE.value],
-        )
-        results = {
-            (row["task_uuid"], row["name"]): json.loads(row["results"]) if row["results"] else None
-            for row in rows
-            if (row["task_uuid"], row["name"]) in wanted
-        }
-    for step in steps:
-        step.input_data.update(contexts.get(step.task_uuid, {}))
-        step.dependency_results.update(
-            {name: results.get((step.task_uuid, name)) for name in step.dependencies}
-        )

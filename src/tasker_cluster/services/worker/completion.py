@@ -11,7 +11,7 @@ from ..statemachine import StepState
 from ..store.database import Transaction
 from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, delete, make_visible, send_many
 from ..store.transitions import StepTransition, record_step_transitions
-from .claims import ClaimedStep
+from .model import ClaimedStep
 
 
 @dataclass(frozen=True)

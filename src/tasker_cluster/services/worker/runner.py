@@ -1,7 +1,5 @@
-"""The worker's engine: a poller claims steps, N executors run them, a completer commits them.
+"""The worker's engine: a poller claims steps, N executors run them, a committer commits them.
 
-Finished steps are committed in groups: whatever finished while the previous commit ran goes
-into the next transaction together, so a busy worker pays one transaction for many steps.
 A step holds its slot (counted by `in_flight`) from its claim until its result is committed.
 """
 
@@ -17,15 +15,15 @@ from ..faults import RACE_WINDOW_SECONDS, Fault
 from ..handlers import HandlerRegistry, StepContext, StepHandlerResult, StepInterrupted
 from ..polling import PollingThread
 from ..settings import ServiceSettings
-from ..store.database import Database, Transaction
+from ..store.database import Database, StorageError, Transaction
 from ..store.queue import delete, step_queue, visible_probe
-from .claims import ClaimBatch, ClaimedStep, ClaimRequest, claim_steps
-from .completion import FinishedStep, complete_steps, release_steps
+from .claims import claim_messages, claim_steps, read_messages
+from .committer import ResultCommitter
+from .completion import FinishedStep, release_steps
+from .model import ClaimBatch, ClaimedStep, ClaimRequest
 from .telemetry import WorkerMetrics
 
 logger = logging.getLogger(__name__)
-
-COMPLETION_BATCH = 64
 
 
 class WorkerRunner:
@@ -46,13 +44,11 @@ class WorkerRunner:
         self.handlers = handlers
         self.metrics = metrics
         self._guarded = Fault.NO_CLAIM_GUARD not in settings.faults
-        self._copies = 2 if Fault.DUPLICATE_RESULTS in settings.faults else 1
         self._in_flight: dict[int, ClaimedStep] = {}
         self._finished: set[int] = set()
         self._released: set[int] = set()
         self._lock = threading.Condition()
         self._work: queue.SimpleQueue[ClaimedStep | None] = queue.SimpleQueue()
-        self._done: queue.SimpleQueue[FinishedStep | None] = queue.SimpleQueue()
         self._interrupt = threading.Event()
         self.poller = PollingThread(
             f"worker-poll-{worker_id}", self.poll_once, settings.poll_interval_seconds
@@ -61,9 +57,8 @@ class WorkerRunner:
             threading.Thread(target=self._execute_loop, name=f"step-executor-{n}", daemon=True)
             for n in range(settings.worker_concurrency)
         ]
-        self._completer = threading.Thread(
-            target=self._complete_loop, name="step-completer", daemon=True
-        )
+        copies = 2 if Fault.DUPLICATE_RESULTS in settings.faults else 1
+        self._committer = ResultCommitter(database, worker_id, metrics, copies, self._forget)
 
     @property
     def in_flight(self) -> int:
@@ -73,7 +68,7 @@ class WorkerRunner:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
-        self._completer.start()
+        self._committer.start()
         self.poller.start()
 
     def poll_once(self) -> int:
@@ -94,7 +89,10 @@ class WorkerRunner:
             self._guarded,
             held,
         )
-        batch = self.database.write(lambda tx: self._claim(tx, request))
+        if self._guarded:
+            batch = self.database.write(lambda tx: self._claim(tx, request))
+        else:
+            batch = self._claim_unguarded(request)
         self.metrics.claim_conflicts.inc(batch.conflicts)
         self.metrics.steps_claimed.inc(len(batch.claimed))
         with self._lock:
@@ -110,12 +108,17 @@ class WorkerRunner:
         return batch.read
 
     def _claim(self, transaction: Transaction, request: ClaimRequest) -> ClaimBatch:
-        if not self._guarded:
-            time.sleep(RACE_WINDOW_SECONDS / 3)
         batch = claim_steps(transaction, self.database.dialect, request)
         if Fault.NO_REDELIVERY in self.settings.faults:
             delete(transaction, [step.msg_id for step in batch.claimed])
         return batch
+
+    def _claim_unguarded(self, request: ClaimRequest) -> ClaimBatch:
+        """The `no_claim_guard` fault: read, pause with no lock held, then claim regardless."""
+        dialect = self.database.dialect
+        messages = self.database.write(lambda tx: read_messages(tx, dialect, request))
+        time.sleep(RACE_WINDOW_SECONDS)
+        return self.database.write(lambda tx: claim_messages(tx, messages, request))
 
     def _execute_loop(self) -> None:
         while (step := self._work.get()) is not None:
@@ -129,7 +132,7 @@ class WorkerRunner:
             else:
                 with self._lock:
                     self._finished.add(step.msg_id)
-                self._done.put(finished)
+                self._committer.submit(finished)
 
     def _execute(self, step: ClaimedStep) -> FinishedStep | None:
         with self._lock:
@@ -160,40 +163,6 @@ class WorkerRunner:
         self.metrics.steps_executed.inc(outcome="success" if outcome.success else "failure")
         return FinishedStep(step, outcome, elapsed_ms)
 
-    def _complete_loop(self) -> None:
-        while (first := self._done.get()) is not None:
-            group = [first]
-            while len(group) < COMPLETION_BATCH:
-                try:
-                    item = self._done.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._done.put(None)
-                    break
-                group.append(item)
-            self._commit(group)
-
-    def _commit(self, group: list[FinishedStep]) -> None:
-        try:
-            accepted = self.database.write(
-                lambda tx: complete_steps(tx, group, self.worker_id, time.time(), self._copies)
-            )
-        except Exception:
-            logger.exception(
-                "could not commit %d step results; they will be redelivered", len(group)
-            )
-            accepted = [False] * len(group)
-        self._count(group, accepted)
-        self._forget([item.step.msg_id for item in group])
-
-    def _count(self, group: list[FinishedStep], accepted: list[bool]) -> None:
-        self.metrics.results_sent.inc(self._copies * sum(accepted))
-        for item, ok in zip(group, accepted, strict=True):
-            if not ok:
-                self.metrics.claim_conflicts.inc()
-                logger.info("claim on step %s was lost before it finished", item.step.step_uuid)
-
     def _forget(self, msg_ids: list[int]) -> None:
         with self._lock:
             for msg_id in msg_ids:
@@ -213,10 +182,16 @@ class WorkerRunner:
             self._released.update(step.msg_id for step in running)
         self._interrupt.set()
         if running:
-            self.database.write(lambda tx: release_steps(tx, running, time.time()))
-            self.metrics.steps_released.inc(len(running))
-            logger.info("released %d unfinished steps for redelivery", len(running))
+            try:
+                self.database.write(lambda tx: release_steps(tx, running, time.time()))
+                self.metrics.steps_released.inc(len(running))
+                logger.info("released %d unfinished steps for redelivery", len(running))
+            except StorageError as error:
+                logger.warning(
+                    "could not release %d steps (redelivered after their visibility timeout): %s",
+                    len(running),
+                    error,
+                )
         for _ in self._threads:
             self._work.put(None)
-        self._done.put(None)
-        self._completer.join(max(deadline - time.monotonic(), 1.0))
+        self._committer.stop(max(deadline - time.monotonic(), 1.0))

@@ -20,6 +20,7 @@ nox.options.sessions = [
 ]
 
 DEV_EXTRAS = ".[dev]"
+PYTHON_PATHS = ("src", "tests", "scripts", "tasks.py", "noxfile.py")
 CLUSTER_MATRIX = [
     nox.param(orchestration, workers, db, id=f"{orchestration}orch-{workers}workers-{db}")
     for db in ("sqlite", "postgres")
@@ -36,8 +37,8 @@ def _install(session: nox.Session, extras: str = DEV_EXTRAS) -> None:
 def lint(session: nox.Session) -> None:
     """Ruff lint and format check."""
     session.install("ruff")
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", *PYTHON_PATHS)
+    session.run("ruff", "format", "--check", *PYTHON_PATHS)
 
 
 @nox.session

@@ -83,23 +83,28 @@ async def test_orchestration_killed_during_a_burst_loses_no_task(
     require_fault_injection(tasker_cluster)
     cluster = tasker_cluster.cluster
     ids = tasker_cluster.orchestration_ids
-    victim_index = len(ids) - 1
-    victim = ids[victim_index]
+    reader = cluster.client(0)  # never the victim: it answers every read of this test
     first_wave = await create_spread(cluster, range(len(ids)), BURST_WAVE * len(ids))
 
-    async def victim_paused_owning_a_task() -> uuid.UUID | None:
-        """The victim frozen (SIGSTOP) while the latest move of a running task is its own."""
-        histories = await task_histories(cluster.client(0), first_wave)
+    async def paused_owner_of_a_running_task() -> tuple[uuid.UUID, str] | None:
+        """An instance frozen (SIGSTOP) while the latest move of a running task is its own."""
+        histories = await task_histories(reader, first_wave)
         for task_uuid, history in histories.items():
-            if history[-1].processor == victim and history[-1].to_state not in TERMINAL:
-                tasker_cluster.pause_instance(victim)
-                latest = (await cluster.client(0).task_transitions(task_uuid))[-1]
-                if latest.processor == victim and latest.to_state not in TERMINAL:
-                    return task_uuid
-                tasker_cluster.resume_instance(victim)
+            owner = history[-1].processor
+            if owner in ids[1:] and history[-1].to_state not in TERMINAL:
+                tasker_cluster.pause_instance(owner)
+                latest = (await reader.task_transitions(task_uuid))[-1]
+                if latest.processor == owner and latest.to_state not in TERMINAL:
+                    return task_uuid, owner
+                tasker_cluster.resume_instance(owner)
+        if all(h[-1].to_state in TERMINAL for h in histories.values()):
+            first_wave.extend(await create_spread(cluster, range(len(ids)), len(ids)))
         return None
 
-    owned = await poll_until(victim_paused_owning_a_task, 20, f"{victim} owning a running task")
+    owned, victim = await poll_until(
+        paused_owner_of_a_running_task, 30, "an orchestration instance owning a running task"
+    )
+    victim_index = ids.index(victim)
     tasker_cluster.kill_instance(victim)
     try:
         survivors = [i for i in range(len(ids)) if i != victim_index]

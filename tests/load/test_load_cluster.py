@@ -171,9 +171,12 @@ def test_a_switched_off_guarantee_fails_the_run_and_is_named(
     result = asyncio.run(scenario())
     assert result.returncode == 1, result.stdout + result.stderr
     report = LoadReport.from_dict(json.loads(report_path.read_text()))
-    assert report.broken_invariants == [invariant]
+    # A switched-off claim guard may also let a second claimant complete the step again:
+    # the guarantee under test must be named, its consequences may be named too.
+    assert invariant in report.broken_invariants
     [violated] = [r for r in report.invariants if r.name == invariant]
-    assert result.stderr.strip() == f"load.run: broken: {invariant} ({violated.violations})"
+    assert result.stderr.startswith("load.run: broken: ")
+    assert f"{invariant} ({violated.violations})" in result.stderr
     assert result.stdout.startswith("load run FAILED: ")
     assert any(
         [cell.strip() for cell in line.split("│")[1:3]]

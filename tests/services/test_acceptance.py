@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from .fan_out import FanOutRun, run_fan_out
-from .inspection import invariants
+from .inspection import invariants, query
 from .support import ServiceFactory, ServiceProcess, metric_value
 
 TASKS = 200
@@ -111,14 +111,24 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(
     victim = workers[0]
     killed: list[int] = []
 
+    def held_by_victim() -> int:
+        rows = query(
+            database_url,
+            "SELECT COUNT(*) FROM workflow_steps WHERE current_state = 'in_progress'"
+            " AND processor_uuid = ?",
+            (victim.instance_id,),
+        )
+        return int(rows[0][0])
+
     def kill_part_way() -> None:
-        if not killed and metric_value(client, victim.url, "tasker_steps_claimed_total") >= 100:
+        if killed or metric_value(client, victim.url, "tasker_steps_claimed_total") < 100:
+            return
+        if held_by_victim() >= 3:  # 50 ms steps: they cannot all finish before the signal lands
             victim.signal(signal.SIGKILL)
             killed.append(victim.wait(10))
 
-    # Steps that take a little while keep the victim's slots full when it dies.
     with httpx.Client(timeout=10) as client:
-        run = run_fan_out(urls, TASKS, WIDTH, timeout=300, during=kill_part_way, sleep_ms=20)
+        run = run_fan_out(urls, TASKS, WIDTH, timeout=300, during=kill_part_way, sleep_ms=50)
 
     assert killed == [-signal.SIGKILL], "the worker was not killed during the run"
     _check_exactly_once(run, database_url, urls)

@@ -25,7 +25,7 @@ def test_a_terminated_worker_finishes_short_steps_and_hands_back_long_ones(
     url = orchestration.url
     with httpx.Client(timeout=10) as client:
         short = create_task(client, url, "load_testing", "sleep", {"seconds": 0.5})
-        long = create_task(client, url, "load_testing", "sleep", {"seconds": 4})
+        long = create_task(client, url, "load_testing", "sleep", {"seconds": 6})
         wait_until(
             lambda: all(_step_state(client, url, t) == "in_progress" for t in (short, long)),
             30,

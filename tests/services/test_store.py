@@ -12,9 +12,10 @@ import pytest
 
 from tasker_cluster.services.errors import LeaseLostError, TaskAlreadyTerminalError
 from tasker_cluster.services.handlers import StepHandlerResult
+from tasker_cluster.services.orchestration.evaluation import Decision
 from tasker_cluster.services.orchestration.leases import claim_due_tasks
-from tasker_cluster.services.orchestration.planning import plan_task
-from tasker_cluster.services.orchestration.progress import carry_out
+from tasker_cluster.services.orchestration.planning import TaskPlan, plan_task
+from tasker_cluster.services.orchestration.progress import carry_out, carry_out_all
 from tasker_cluster.services.orchestration.results import apply_results
 from tasker_cluster.services.statemachine import StepState, TaskState
 from tasker_cluster.services.store import (
@@ -307,3 +308,26 @@ def test_cancelling_stops_every_open_step(database: Database, database_url: str)
 def test_single_statement_queries_return_rows_as_mappings(database: Database) -> None:
     _create(database)
     assert database.query("SELECT COUNT(*) AS tasks FROM tasks") == [{"tasks": 1}]
+
+
+def test_a_task_the_state_machine_refuses_is_postponed_not_fatal(
+    database: Database, database_url: str
+) -> None:
+    task_uuid, _ = _create(database)
+    other_uuid, _ = _create(database)
+    # No transition leads from initializing back to pending.
+    backwards = Decision((), (TaskState.INITIALIZING, TaskState.PENDING))
+    refused = TaskPlan(task_uuid, "load_testing", TaskState.PENDING, backwards)
+    fine = database.read(
+        lambda tx: plan_task(tx, database.dialect, other_uuid, owner="o-1", now=NOW, guarded=False)
+    )
+    assert fine is not None
+    evaluations = database.write(
+        lambda tx: carry_out_all(tx, [refused, fine], "o-1", NOW, guarded=False)
+    )
+    assert [(e.final_state, e.enqueued) for e in evaluations] == [
+        (TaskState.PENDING, 0),
+        (TaskState.STEPS_IN_PROCESS, 2),
+    ]
+    rows = query(database_url, "SELECT work_after FROM tasks WHERE task_uuid = ?", (task_uuid,))
+    assert rows == [(NOW + 5.0,)]

@@ -1,7 +1,8 @@
 """The orchestration loop every orchestration instance runs in a background thread.
 
-Each iteration: apply a batch of step results, claim tasks that need work (see `leases`),
-evaluate each claimed task in its own transaction, and renew this instance's leases.
+Each iteration: apply a batch of step results (one transaction), claim the tasks that need
+work and evaluate them (one transaction, see `leases`), and now and then renew this
+instance's leases. An idle iteration is one read-only query.
 """
 
 from __future__ import annotations

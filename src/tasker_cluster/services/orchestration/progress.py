@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from ..errors import LeaseLostError
+from ..errors import LeaseLostError, TransitionNotAllowedError
 from ..statemachine import TASK_TERMINAL, StepState, TaskState, task_route
 from ..store.database import Transaction, placeholders
 from ..store.queue import send_many, step_queue
@@ -15,6 +16,10 @@ from ..store.transitions import (
 )
 from .evaluation import StepSnapshot
 from .planning import TaskPlan
+
+logger = logging.getLogger(__name__)
+
+RETRY_REFUSED_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,23 @@ def carry_out(
 def carry_out_all(
     transaction: Transaction, plans: list[TaskPlan], owner: str, now: float, guarded: bool
 ) -> list[Evaluation]:
-    """Write what several plans decided, batching statements across tasks."""
-    moves = [_Move.of(plan) for plan in plans]
+    """Write what several plans decided, batching statements across tasks.
+
+    A task whose decision the state machine refuses is logged and looked at again later,
+    so that it cannot hold the other tasks of its batch back.
+    """
+    moves: list[_Move] = []
+    for plan in plans:
+        try:
+            moves.append(_Move.of(plan))
+        except TransitionNotAllowedError as error:
+            logger.error(
+                "task %s cannot move on (%s); retrying in %g s",
+                plan.task_uuid,
+                error,
+                RETRY_REFUSED_SECONDS,
+            )
+            moves.append(_Move(plan, (), (), now + RETRY_REFUSED_SECONDS))
     _enqueue(transaction, moves, owner, now)
     _settle(transaction, moves, now, guarded)
     record_many_task_transitions(

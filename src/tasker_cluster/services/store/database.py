@@ -21,7 +21,7 @@ C = TypeVar("C")
 
 logger = logging.getLogger(__name__)
 
-WRITE_ATTEMPTS = 8
+TRANSACTION_ATTEMPTS = 8
 
 
 class StorageError(ServiceError):
@@ -43,6 +43,10 @@ class DatabaseUnavailableError(StorageError):
 
 class TransientError(StorageError):
     """Lock contention or a deadlock: the transaction is safe to run again."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(f"transient database conflict (the transaction is retried): {detail}")
 
 
 @dataclass(frozen=True)
@@ -98,26 +102,23 @@ class Database(ABC):
 
     def write(self, work: Callable[[Transaction], T]) -> T:
         """Run `work` in a write transaction, again from the start after transient failures."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                return self._transact(work, write=True)
-            except TransientError as error:
-                if attempt == WRITE_ATTEMPTS:
-                    raise
-                logger.debug("transaction retry %d after %s", attempt, error)
-                time.sleep(random.uniform(0.001, 0.004) * attempt)
-        raise AssertionError("unreachable")
+        return self._retrying(work, write=True)
 
     def read(self, work: Callable[[Transaction], T]) -> T:
         """Run `work` in a read-only transaction: every query sees one snapshot."""
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
+        return self._retrying(work, write=False)
+
+    def _retrying(self, work: Callable[[Transaction], T], write: bool) -> T:
+        attempt = 1
+        while True:
             try:
-                return self._transact(work, write=False)
-            except TransientError:
-                if attempt == WRITE_ATTEMPTS:
+                return self._transact(work, write)
+            except TransientError as error:
+                if attempt == TRANSACTION_ATTEMPTS:
                     raise
+                logger.debug("transaction attempt %d failed: %s", attempt, error)
                 time.sleep(random.uniform(0.001, 0.004) * attempt)
-        raise AssertionError("unreachable")
+                attempt += 1
 
     @abstractmethod
     def query(self, sql: str, params: Params = ()) -> list[Row]:

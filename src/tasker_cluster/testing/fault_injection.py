@@ -64,13 +64,16 @@ class FaultInjector:
 
     def pause(self, instance_id: str) -> None:
         self.record(instance_id)
+        record = self.record(instance_id)
         self.lifecycle.signal(instance_id, signal.SIGSTOP)
         self._paused.add(instance_id)
+        _wait_stopped(record, stopped=True)
 
     def resume(self, instance_id: str) -> None:
-        self.record(instance_id)
+        record = self.record(instance_id)
         self.lifecycle.signal(instance_id, signal.SIGCONT)
         self._paused.discard(instance_id)
+        _wait_stopped(record, stopped=False)
 
     def resume_all(self) -> None:
         for instance_id in sorted(self._paused):
@@ -154,3 +157,19 @@ def _wait_gone(record: InstanceRecord, timeout: float) -> None:
         return
     if wait_gone([process], time.monotonic() + timeout, reap=lambda pid: None):
         raise InstanceStillRunningError(record.instance_id, record.pid, timeout)
+
+
+def _wait_stopped(record: InstanceRecord, *, stopped: bool, seconds: float = 5.0) -> None:
+    """Signals are delivered asynchronously: wait until the process is (no longer) stopped."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if (psutil.Process(record.pid).status() == psutil.STATUS_STOPPED) is stopped:
+                return
+        except psutil.NoSuchProcess:
+            return
+        time.sleep(0.01)
+    state = "stopped" if stopped else "running again"
+    logger.warning(
+        "%s (pid %d) was not %s after %g s", record.instance_id, record.pid, state, seconds
+    )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import (
@@ -147,3 +153,29 @@ def serve(app: ASGIApp, sock: socket.socket) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda received, frame: None)
     server.run(sockets=[sock])
+
+
+def service_app(
+    routes: Sequence[BaseRoute],
+    *,
+    start: Callable[[], None],
+    stop: Callable[[float], None],
+    shutdown_seconds: float,
+    requests: Counter,
+) -> Starlette:
+    """A service's ASGI app: `start` its background work with the server, `stop` it after."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(stop, shutdown_seconds)
+
+    return Starlette(
+        routes=list(routes),
+        middleware=[Middleware(RequestMetricsMiddleware, counter=requests)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,7 +14,7 @@ from starlette.routing import Route
 from ... import __version__
 from ..health import Check, database_check, is_healthy, is_ready, thread_check
 from ..metrics import CONTENT_TYPE
-from ..web import EXCEPTION_HANDLERS, RequestMetricsMiddleware, iso_now
+from ..web import iso_now, service_app
 from . import tasks_api
 from .openapi import openapi_document
 from .state import OrchestrationState
@@ -121,19 +118,12 @@ ROUTES = [
 def build_app(state: OrchestrationState) -> Starlette:
     """The ASGI app; its lifespan runs the orchestration loop."""
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.loop.start()
-        try:
-            yield
-        finally:
-            await run_in_threadpool(state.loop.stop, SHUTDOWN_SECONDS)
-
-    app = Starlette(
-        routes=ROUTES,
-        middleware=[Middleware(RequestMetricsMiddleware, counter=state.metrics.http_requests)],
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,
+    app = service_app(
+        ROUTES,
+        start=state.loop.start,
+        stop=state.loop.stop,
+        shutdown_seconds=SHUTDOWN_SECONDS,
+        requests=state.metrics.http_requests,
     )
     app.state.orchestration = state
     return app

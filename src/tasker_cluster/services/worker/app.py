@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -22,7 +19,7 @@ from ..metrics import CONTENT_TYPE
 from ..settings import ServiceSettings
 from ..store.database import Database
 from ..templates import TaskTemplate
-from ..web import EXCEPTION_HANDLERS, RequestMetricsMiddleware, iso_now
+from ..web import iso_now, service_app
 from .runner import WorkerRunner
 
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -113,21 +110,12 @@ ROUTES = [
 def build_app(state: WorkerState) -> Starlette:
     """The ASGI app; its lifespan runs the step runner."""
 
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.runner.start()
-        try:
-            yield
-        finally:
-            await run_in_threadpool(state.runner.stop, SHUTDOWN_GRACE_SECONDS)
-
-    app = Starlette(
-        routes=ROUTES,
-        middleware=[
-            Middleware(RequestMetricsMiddleware, counter=state.runner.metrics.http_requests)
-        ],
-        exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,
+    app = service_app(
+        ROUTES,
+        start=state.runner.start,
+        stop=state.runner.stop,
+        shutdown_seconds=SHUTDOWN_GRACE_SECONDS,
+        requests=state.runner.metrics.http_requests,
     )
     app.state.worker = state
     return app

@@ -7,16 +7,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-PLACEHOLDERS = (
-    "{python}",
-    "{instance_id}",
-    "{number}",
-    "{port}",
-    "{port+N}",
-    "{host}",
-    "{project_root}",
-    "{cluster_dir}",
-)
 _PLACEHOLDER = re.compile(
     r"\{(python|instance_id|number|port|host|project_root|cluster_dir)(?:\+(\d{1,5}))?\}"
 )

@@ -115,14 +115,6 @@ _STATEMENTS = (
     "CREATE INDEX IF NOT EXISTS queue_messages_visible_idx ON queue_messages (queue_name, vt)",
 )
 
-TABLES = (
-    "tasks",
-    "workflow_steps",
-    "task_transitions",
-    "workflow_step_transitions",
-    "queue_messages",
-)
-
 
 def schema_statements(types: ColumnTypes) -> list[str]:
     return [

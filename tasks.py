@@ -9,8 +9,8 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task, task
 
-from tasker_cluster import cluster_cli
-from tasker_cluster.load.cli import load_collection
+from tasker_cluster.cli import commands as cluster_cli
+from tasker_cluster.cli.load import load_collection
 from tasker_cluster.load.cluster_manifest import write_cluster_manifest
 
 SELECT_HELP = {

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tasker_cluster.cluster import Cluster
-from tasker_cluster.config import PROJECT_ROOT, load_settings
-from tasker_cluster.printer import table
+from tasker_cluster.cli.printer import table
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import PROJECT_ROOT, load_settings
 from tasker_cluster.testing.free_ports import free_port_range
 
 FAKE_SERVICE = PROJECT_ROOT / "tests" / "fakes" / "fake_service.py"

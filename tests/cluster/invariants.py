@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
-from tasker_cluster.testing.api import ApiMethods
-from tasker_cluster.testing.client import OrchestrationCluster
-from tasker_cluster.testing.instance_clients import WorkerClient
-from tasker_cluster.testing.models import Step
-from tasker_cluster.testing.transitions import StepTransition, TaskTransition
+from tasker_cluster.client.api import ApiMethods
+from tasker_cluster.client.client import OrchestrationCluster
+from tasker_cluster.client.instance_clients import WorkerClient
+from tasker_cluster.client.models import Step
+from tasker_cluster.client.transitions import StepTransition, TaskTransition
 
 T = TypeVar("T")
 

@@ -9,8 +9,8 @@ import json
 import os
 import sys
 
-from tasker_cluster.cluster import Cluster
-from tasker_cluster.config import load_settings
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import load_settings
 
 
 def main() -> None:

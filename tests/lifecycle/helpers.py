@@ -13,8 +13,8 @@ import psutil
 import pytest
 
 from fakes import FAKE_SERVICE
-from tasker_cluster.cluster import Cluster
-from tasker_cluster.config import ClusterSettings, load_settings
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import ClusterSettings, load_settings
 
 
 def fake_command(*arguments: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tasker_cluster.config import PROJECT_ROOT
+from tasker_cluster.config.loader import PROJECT_ROOT
 
 from .helpers import ClusterFactory, assert_nothing_running, clean_environ, wait_until
 

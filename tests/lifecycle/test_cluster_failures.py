@@ -16,11 +16,13 @@ import psutil
 import pytest
 
 from fakes import FAKE_SERVICE
-from tasker_cluster.errors import InstancesCrashedError, PortsInUseError, StartTimeoutError
-from tasker_cluster.instances import plan_instances
-from tasker_cluster.records import read_records, write_record
-from tasker_cluster.status import InstanceState
-from tasker_cluster.supervisor import StopOutcome, StopResult, spawn, stop_records
+from tasker_cluster.cluster.errors import InstancesCrashedError, StartTimeoutError
+from tasker_cluster.cluster.status import InstanceState
+from tasker_cluster.config.instances import plan_instances
+from tasker_cluster.process.errors import PortsInUseError
+from tasker_cluster.process.records import read_records, write_record
+from tasker_cluster.process.spawn import spawn
+from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records
 
 from .helpers import ClusterFactory, assert_nothing_running, processes_of, wait_until
 

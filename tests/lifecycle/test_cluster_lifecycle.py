@@ -8,10 +8,11 @@ import signal
 import httpx
 import pytest
 
-from tasker_cluster.errors import NotRunningError, UnknownServiceError
-from tasker_cluster.printer import to_json
-from tasker_cluster.status import InstanceState
-from tasker_cluster.supervisor import StopOutcome
+from tasker_cluster.cli.printer import to_json
+from tasker_cluster.cluster.errors import NotRunningError
+from tasker_cluster.cluster.status import InstanceState
+from tasker_cluster.config.errors import UnknownServiceError
+from tasker_cluster.process.stop import StopOutcome
 
 from .helpers import ClusterFactory, assert_nothing_running, wait_until
 

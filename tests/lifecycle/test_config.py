@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tasker_cluster.config import PROJECT_ROOT, load_settings, with_counts
-from tasker_cluster.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
-from tasker_cluster.instances import plan_instances
+from tasker_cluster.config.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
+from tasker_cluster.config.instances import plan_instances
+from tasker_cluster.config.loader import PROJECT_ROOT, load_settings, with_counts
 
 PROFILES = PROJECT_ROOT / "config" / "dotenv"
 ENVIRON = {"PATH": "/usr/bin:/bin"}

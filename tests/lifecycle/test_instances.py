@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from tasker_cluster.config import load_settings
-from tasker_cluster.instances import instance_for_id, plan_instances
+from tasker_cluster.config.instances import instance_for_id, plan_instances
+from tasker_cluster.config.loader import load_settings
 
 ENVIRON = {"PATH": "/usr/bin:/bin", "HOME": "/home/dev", "TASKER_WORKER_ID": "leaked"}
 

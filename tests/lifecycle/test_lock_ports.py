@@ -9,11 +9,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tasker_cluster.config import load_settings
-from tasker_cluster.errors import LockTimeoutError, PortsInUseError
-from tasker_cluster.instances import plan_instances
-from tasker_cluster.lock import ClusterLock
-from tasker_cluster.ports import port_conflicts, port_is_free
+from tasker_cluster.config.instances import plan_instances
+from tasker_cluster.config.loader import load_settings
+from tasker_cluster.process.errors import LockTimeoutError, PortsInUseError
+from tasker_cluster.process.lock import ClusterLock
+from tasker_cluster.process.ports import port_conflicts, port_is_free
 from tasker_cluster.testing.free_ports import free_port_range
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tasker_cluster.cli.printer import LogFormatter
 from tasker_cluster.logs import LogFollower, LogLine, tail_lines, tail_logs
-from tasker_cluster.printer import LogFormatter
 
 
 def everything(instance_id: str) -> bool:

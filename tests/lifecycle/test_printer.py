@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from tasker_cluster.printer import status_lines, stop_lines, to_json, wants_colour
-from tasker_cluster.status import InstanceState, InstanceStatus
-from tasker_cluster.supervisor import StopOutcome, StopResult
+from tasker_cluster.cli.printer import status_lines, stop_lines, to_json, wants_colour
+from tasker_cluster.cluster.status import InstanceState, InstanceStatus
+from tasker_cluster.process.stop import StopOutcome, StopResult
 
 
 def row(instance_id: str, state: InstanceState, **figures: Any) -> InstanceStatus:

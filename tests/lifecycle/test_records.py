@@ -10,8 +10,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tasker_cluster.errors import RecordError
-from tasker_cluster.records import (
+from tasker_cluster.process.errors import RecordError
+from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
     liveness,

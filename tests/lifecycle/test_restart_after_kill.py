@@ -7,7 +7,7 @@ import signal
 import httpx
 import pytest
 
-from tasker_cluster.records import Liveness, liveness
+from tasker_cluster.process.records import Liveness, liveness
 
 from .helpers import ClusterFactory, assert_nothing_running
 

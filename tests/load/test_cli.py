@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tasker_cluster.cli.load import build_spec
 from tasker_cluster.load.chaos_spec import parse_chaos
-from tasker_cluster.load.cli import build_spec
 from tasker_cluster.load.errors import ChaosSpecError, ManifestError
 from tasker_cluster.load.manifest import new_manifest, write_manifest
 from tasker_cluster.load.spec import LoadSpec
@@ -18,7 +18,7 @@ from tasker_cluster.load.spec import LoadSpec
 TASKS_FILE = """
 from invoke import Collection
 
-from tasker_cluster.load.cli import load_collection
+from tasker_cluster.cli.load import load_collection
 
 ns = Collection()
 ns.add_collection(load_collection)

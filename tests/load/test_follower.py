@@ -8,11 +8,11 @@ import time
 from collections import Counter
 from typing import Any
 
+from tasker_cluster.client.api import UuidLike
+from tasker_cluster.client.errors import ApiError
+from tasker_cluster.client.models import Task
 from tasker_cluster.load.follower import Follower
 from tasker_cluster.load.tracking import TrackedTask, Tracker
-from tasker_cluster.testing.api import UuidLike
-from tasker_cluster.testing.errors import ApiError
-from tasker_cluster.testing.models import Task
 
 CREATED = "2026-01-01T00:00:00+00:00"
 DONE = "2026-01-01T00:00:02.500000+00:00"

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tasker_cluster.cli.load import build_spec
+from tasker_cluster.client.client import OrchestrationCluster
 from tasker_cluster.load.chaos_spec import parse_chaos
-from tasker_cluster.load.cli import build_spec
 from tasker_cluster.load.cluster_manifest import write_cluster_manifest
 from tasker_cluster.load.manifest import Manifest, read_manifest
 from tasker_cluster.load.report import LoadReport
 from tasker_cluster.load.runner import run_load_async
 from tasker_cluster.load.spec import LoadSpec
 from tasker_cluster.load.target import LoadTarget, target_from_cluster
-from tasker_cluster.testing.client import OrchestrationCluster
 from tasker_cluster.testing.manager import MultiInstanceTestManager
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.slow
 TASKS_FILE = """
 from invoke import Collection
 
-from tasker_cluster.load.cli import load_collection
+from tasker_cluster.cli.load import load_collection
 
 ns = Collection()
 ns.add_collection(load_collection)

@@ -6,9 +6,9 @@ import io
 
 from rich.console import Console
 
-from tasker_cluster.load.cli import failure_message
+from tasker_cluster.cli.load import failure_message
+from tasker_cluster.cli.load_render import LiveProgress, render_report
 from tasker_cluster.load.invariants import ALL_INVARIANTS, Violation
-from tasker_cluster.load.render import LiveProgress, render_report
 from tasker_cluster.load.report import (
     Cost,
     FaultRecord,

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tasker_cluster.load.cli import resolve_cli_target
+from tasker_cluster.cli.load import resolve_cli_target
+from tasker_cluster.client.errors import ClusterConfigError
 from tasker_cluster.load.errors import NoOrchestrationError
 from tasker_cluster.load.summary import completion_window, latencies_ms
 from tasker_cluster.load.tracking import TrackedTask
-from tasker_cluster.testing.errors import ClusterConfigError
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

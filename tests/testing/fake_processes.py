@@ -14,7 +14,7 @@ from pathlib import Path
 
 import psutil
 
-from tasker_cluster.records import InstanceRecord, write_record
+from tasker_cluster.process.records import InstanceRecord, write_record
 
 FAKE_SERVICE = Path(__file__).with_name("fake_service.py")
 

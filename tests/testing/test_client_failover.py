@@ -5,17 +5,17 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tasker_cluster.testing.api import ApiMethods
-from tasker_cluster.testing.client import OrchestrationCluster
-from tasker_cluster.testing.cluster_config import ClusterConfig
-from tasker_cluster.testing.errors import (
+from tasker_cluster.client.api import ApiMethods
+from tasker_cluster.client.client import OrchestrationCluster
+from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.errors import (
     ApiError,
     ClusterNotHealthyError,
     InstanceUnreachableError,
     NoHealthyInstanceError,
 )
-from tasker_cluster.testing.strategies import FirstHealthy, Random, RoundRobin, Sticky, Strategy
-from tasker_cluster.testing.task_request import TaskRequest
+from tasker_cluster.client.strategies import FirstHealthy, Random, RoundRobin, Sticky, Strategy
+from tasker_cluster.client.task_request import TaskRequest
 
 from .fake_processes import FakeInstance, StartFakes
 

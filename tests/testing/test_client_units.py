@@ -11,16 +11,16 @@ from collections.abc import Hashable
 
 import pytest
 
-from tasker_cluster.testing.cluster_config import ClusterConfig
-from tasker_cluster.testing.errors import (
+from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.errors import (
     ClusterConfigError,
     InvalidTaskRequestError,
     ResponseFormatError,
 )
-from tasker_cluster.testing.models import Task, TaskCreated
-from tasker_cluster.testing.prometheus import parse_metrics
-from tasker_cluster.testing.strategies import stable_index
-from tasker_cluster.testing.task_request import TaskRequest
+from tasker_cluster.client.models import Task, TaskCreated
+from tasker_cluster.client.prometheus import parse_metrics
+from tasker_cluster.client.strategies import stable_index
+from tasker_cluster.client.task_request import TaskRequest
 
 
 def test_from_env_reads_comma_separated_urls() -> None:
@@ -72,7 +72,7 @@ def test_sticky_index_is_the_same_in_processes_with_other_hash_seeds() -> None:
     keys: list[Hashable] = ["tenant-42", ("order", 7), b"raw", frozenset({"a", "b", "c"})]
     here = [stable_index(key, 7) for key in keys]
     script = (
-        "from tasker_cluster.testing.strategies import stable_index\n"
+        "from tasker_cluster.client.strategies import stable_index\n"
         "keys = ['tenant-42', ('order', 7), b'raw', frozenset({'a', 'b', 'c'})]\n"
         "print([stable_index(k, 7) for k in keys])"
     )

@@ -20,19 +20,19 @@ if TYPE_CHECKING:
     from tasker_cluster.load.target import LoadTarget
 
 _EXPORTS = {
-    "ChaosAction": "chaos_spec",
-    "ChaosSpec": "chaos_spec",
-    "parse_chaos": "chaos_spec",
-    "write_cluster_manifest": "cluster_manifest",
-    "LoadError": "errors",
-    "Manifest": "manifest",
-    "read_manifest": "manifest",
-    "write_manifest": "manifest",
-    "LoadReport": "report",
-    "run_load": "runner",
-    "run_load_async": "runner",
-    "LoadSpec": "spec",
-    "LoadTarget": "target",
+    "ChaosAction": ".chaos_spec",
+    "ChaosSpec": ".chaos_spec",
+    "parse_chaos": ".chaos_spec",
+    "write_cluster_manifest": ".cluster_manifest",
+    "LoadError": ".errors",
+    "Manifest": ".manifest",
+    "read_manifest": ".manifest",
+    "write_manifest": ".manifest",
+    "LoadReport": ".report",
+    "run_load": ".runner",
+    "run_load_async": ".runner",
+    "LoadSpec": ".spec",
+    "LoadTarget": ".target",
 }
 __all__ = [
     "ChaosAction",

@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasker_cluster.config_layers import ORIGIN_ENVIRONMENT
+from tasker_cluster.config.layers import ORIGIN_ENVIRONMENT
 from tasker_cluster.load.manifest import manifest_path, new_manifest, write_manifest
 
 if TYPE_CHECKING:
-    from tasker_cluster.cluster import Cluster
-    from tasker_cluster.config import ClusterSettings
+    from tasker_cluster.cluster.facade import Cluster
+    from tasker_cluster.cluster.start import StartReport
+    from tasker_cluster.config.loader import ClusterSettings
     from tasker_cluster.load.report import LoadReport
     from tasker_cluster.load.target import LoadTarget
-    from tasker_cluster.starter import StartReport
 
 _URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]+@")
 _SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)

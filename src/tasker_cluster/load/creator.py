@@ -10,10 +10,10 @@ from itertools import count
 
 import httpx
 
+from tasker_cluster.client.client import OrchestrationCluster
+from tasker_cluster.client.errors import ApiError, InstanceUnreachableError
 from tasker_cluster.load.spec import LoadSpec
 from tasker_cluster.load.tracking import TrackedTask, Tracker
-from tasker_cluster.testing.client import OrchestrationCluster
-from tasker_cluster.testing.errors import ApiError, InstanceUnreachableError
 
 _LOG = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 20

@@ -14,11 +14,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+from tasker_cluster.client.api import UuidLike
+from tasker_cluster.client.errors import ApiError, ClientError
+from tasker_cluster.client.models import Task
 from tasker_cluster.load.report import Cost
 from tasker_cluster.load.tracking import TrackedTask, Tracker
-from tasker_cluster.testing.api import UuidLike
-from tasker_cluster.testing.errors import ApiError, TaskerTestingError
-from tasker_cluster.testing.models import Task
 
 NOT_FOUND = 404
 LOST_AFTER_NOT_FOUND = 3
@@ -96,7 +96,7 @@ class Follower:
                     task.lost = misses >= LOST_AFTER_NOT_FOUND
                     return task.lost
                 return False
-            except TaskerTestingError:
+            except ClientError:
                 return False  # unreachable or paused instance: read again next round
         self._not_found.pop(task.task_uuid, None)
         task.status = found.status

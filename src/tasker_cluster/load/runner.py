@@ -9,6 +9,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tasker_cluster.client.client import OrchestrationCluster
+from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.errors import ClientError
 from tasker_cluster.load.chaos import ChaosRunner
 from tasker_cluster.load.cluster_manifest import write_load_manifest
 from tasker_cluster.load.creator import create_tasks
@@ -21,9 +24,6 @@ from tasker_cluster.load.summary import build_report
 from tasker_cluster.load.target import LoadTarget, resolve_target
 from tasker_cluster.load.tracking import Progress, Tracker
 from tasker_cluster.load.verifier import verify
-from tasker_cluster.testing.client import OrchestrationCluster
-from tasker_cluster.testing.cluster_config import ClusterConfig
-from tasker_cluster.testing.errors import TaskerTestingError
 
 _LOG = logging.getLogger(__name__)
 ProgressCallback = Callable[[Progress], None]
@@ -113,7 +113,7 @@ async def _instance_ids(cluster: OrchestrationCluster) -> dict[str, str]:
     for client in cluster.all_clients():
         try:
             health = await client.health()
-        except TaskerTestingError:
+        except ClientError:
             health = None
         ids[client.url] = (health.instance_id if health else None) or client.url
     return ids

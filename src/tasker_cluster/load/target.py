@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tasker_cluster.client.cluster_config import ClusterConfig
 from tasker_cluster.load.chaos import FaultTarget
 from tasker_cluster.load.errors import NoOrchestrationError
-from tasker_cluster.testing.cluster_config import ClusterConfig
 
 if TYPE_CHECKING:
-    from tasker_cluster.cluster import Cluster
+    from tasker_cluster.cluster.facade import Cluster
 
 ORCHESTRATION = "orchestration"
 
@@ -74,8 +74,8 @@ def target_from_cluster_dir(
     cluster_dir: Path | None = None, env_files: Sequence[Path] | None = None
 ) -> LoadTarget:
     """The cluster that `cluster.start` runs in `cluster_dir` (default: the configured one)."""
-    from tasker_cluster.cluster import Cluster  # noqa: PLC0415 - psutil only for this path
-    from tasker_cluster.config import load_settings  # noqa: PLC0415
+    from tasker_cluster.cluster.facade import Cluster  # noqa: PLC0415 - psutil only for this path
+    from tasker_cluster.config.loader import load_settings  # noqa: PLC0415
 
     overrides = {"TASKER_CLUSTER_DIR": str(cluster_dir)} if cluster_dir is not None else None
     return target_from_cluster(Cluster(load_settings(env_files=env_files, overrides=overrides)))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
+from tasker_cluster.client.client import OrchestrationCluster
+from tasker_cluster.client.errors import ApiError, ClientError
 from tasker_cluster.load.invariants import (
     ALL_INVARIANTS,
     Row,
@@ -26,8 +28,6 @@ from tasker_cluster.load.invariants import (
 )
 from tasker_cluster.load.report import MAX_EXAMPLES, Cost, InvariantResult
 from tasker_cluster.load.tracking import TrackedTask
-from tasker_cluster.testing.client import OrchestrationCluster
-from tasker_cluster.testing.errors import ApiError, TaskerTestingError
 
 READ_ATTEMPTS = 3
 
@@ -66,7 +66,7 @@ class EvidenceReader:
                         return None
                     if attempt + 1 == READ_ATTEMPTS:
                         raise
-                except TaskerTestingError:
+                except ClientError:
                     if attempt + 1 == READ_ATTEMPTS:
                         raise
                 else:

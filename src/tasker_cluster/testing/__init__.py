@@ -11,54 +11,56 @@ from typing import TYPE_CHECKING
 from tasker_cluster.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from tasker_cluster.testing.client import OrchestrationCluster
-    from tasker_cluster.testing.cluster_config import ClusterConfig
-    from tasker_cluster.testing.errors import (
+    from tasker_cluster.client.client import OrchestrationCluster
+    from tasker_cluster.client.cluster_config import ClusterConfig
+    from tasker_cluster.client.errors import (
         ApiError,
         ClusterConfigError,
         ClusterNotHealthyError,
-        InconsistentStateError,
         InstanceUnreachableError,
-        ManagerStateError,
         NoHealthyInstanceError,
-        TaskerTestingError,
         TaskTimeoutError,
     )
-    from tasker_cluster.testing.instance_clients import InstanceClient, WorkerClient
+    from tasker_cluster.client.instance_clients import InstanceClient, WorkerClient
+    from tasker_cluster.client.models import Step, Task, TaskCreated, TaskPage
+    from tasker_cluster.client.prometheus import Metrics
+    from tasker_cluster.client.strategies import FirstHealthy, Random, RoundRobin, Sticky
+    from tasker_cluster.client.task_request import TaskRequest
+    from tasker_cluster.client.transitions import StepTransition, TaskTransition
+    from tasker_cluster.testing.errors import (
+        InconsistentStateError,
+        ManagerStateError,
+        TaskerTestingError,
+    )
     from tasker_cluster.testing.manager import MultiInstanceTestManager
-    from tasker_cluster.testing.models import Step, Task, TaskCreated, TaskPage
-    from tasker_cluster.testing.prometheus import Metrics
-    from tasker_cluster.testing.strategies import FirstHealthy, Random, RoundRobin, Sticky
-    from tasker_cluster.testing.task_request import TaskRequest
-    from tasker_cluster.testing.transitions import StepTransition, TaskTransition
 
 _EXPORTS = {
-    "ApiError": "errors",
-    "ClusterConfig": "cluster_config",
-    "ClusterConfigError": "errors",
-    "ClusterNotHealthyError": "errors",
-    "FirstHealthy": "strategies",
-    "InconsistentStateError": "errors",
-    "InstanceClient": "instance_clients",
-    "InstanceUnreachableError": "errors",
-    "ManagerStateError": "errors",
-    "Metrics": "prometheus",
-    "MultiInstanceTestManager": "manager",
-    "NoHealthyInstanceError": "errors",
-    "OrchestrationCluster": "client",
-    "Random": "strategies",
-    "RoundRobin": "strategies",
-    "Step": "models",
-    "StepTransition": "transitions",
-    "Sticky": "strategies",
-    "Task": "models",
-    "TaskCreated": "models",
-    "TaskPage": "models",
-    "TaskRequest": "task_request",
-    "TaskTimeoutError": "errors",
-    "TaskTransition": "transitions",
-    "TaskerTestingError": "errors",
-    "WorkerClient": "instance_clients",
+    "ApiError": "tasker_cluster.client.errors",
+    "ClusterConfig": "tasker_cluster.client.cluster_config",
+    "ClusterConfigError": "tasker_cluster.client.errors",
+    "ClusterNotHealthyError": "tasker_cluster.client.errors",
+    "FirstHealthy": "tasker_cluster.client.strategies",
+    "InconsistentStateError": ".errors",
+    "InstanceClient": "tasker_cluster.client.instance_clients",
+    "InstanceUnreachableError": "tasker_cluster.client.errors",
+    "ManagerStateError": ".errors",
+    "Metrics": "tasker_cluster.client.prometheus",
+    "MultiInstanceTestManager": ".manager",
+    "NoHealthyInstanceError": "tasker_cluster.client.errors",
+    "OrchestrationCluster": "tasker_cluster.client.client",
+    "Random": "tasker_cluster.client.strategies",
+    "RoundRobin": "tasker_cluster.client.strategies",
+    "Step": "tasker_cluster.client.models",
+    "StepTransition": "tasker_cluster.client.transitions",
+    "Sticky": "tasker_cluster.client.strategies",
+    "Task": "tasker_cluster.client.models",
+    "TaskCreated": "tasker_cluster.client.models",
+    "TaskPage": "tasker_cluster.client.models",
+    "TaskRequest": "tasker_cluster.client.task_request",
+    "TaskTimeoutError": "tasker_cluster.client.errors",
+    "TaskTransition": "tasker_cluster.client.transitions",
+    "TaskerTestingError": ".errors",
+    "WorkerClient": "tasker_cluster.client.instance_clients",
 }
 
 __all__ = [

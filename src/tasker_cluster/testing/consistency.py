@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from tasker_cluster.testing.api import ApiMethods, UuidLike
+from tasker_cluster.client.api import ApiMethods, UuidLike
+from tasker_cluster.client.models import Task
+from tasker_cluster.client.transitions import TaskTransition
 from tasker_cluster.testing.errors import InconsistentStateError
-from tasker_cluster.testing.models import Task
-from tasker_cluster.testing.transitions import TaskTransition
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,12 @@ from contextlib import asynccontextmanager, contextmanager
 
 import psutil
 
-from tasker_cluster.cluster import Cluster
-from tasker_cluster.config import ClusterSettings
-from tasker_cluster.records import InstanceRecord
-from tasker_cluster.supervisor import wait_gone
-from tasker_cluster.testing.errors import (
-    ClusterNotHealthyError,
-    InstanceStillRunningError,
-    UnknownInstanceError,
-)
+from tasker_cluster.client.errors import ClusterNotHealthyError
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import ClusterSettings
+from tasker_cluster.process.records import InstanceRecord
+from tasker_cluster.process.stop import wait_gone
+from tasker_cluster.testing.errors import InstanceStillRunningError, UnknownInstanceError
 
 logger = logging.getLogger(__name__)
 

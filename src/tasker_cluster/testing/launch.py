@@ -8,14 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tasker_cluster.cluster import Cluster
-from tasker_cluster.config import ClusterSettings, load_settings
-from tasker_cluster.errors import PortsInUseError
-from tasker_cluster.records import InstanceRecord
-from tasker_cluster.testing.cluster_config import ClusterConfig
+from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.strategies import RoundRobin, Strategy
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import ClusterSettings, load_settings
+from tasker_cluster.process.errors import PortsInUseError
+from tasker_cluster.process.records import InstanceRecord
 from tasker_cluster.testing.errors import ManagerStateError
 from tasker_cluster.testing.free_ports import free_port_range
-from tasker_cluster.testing.strategies import RoundRobin, Strategy
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from tasker_cluster.testing.plugin_options import (
 from tasker_cluster.testing.plugin_session import PluginSession
 
 if TYPE_CHECKING:
-    from tasker_cluster.testing.client import OrchestrationCluster
+    from tasker_cluster.client.client import OrchestrationCluster
     from tasker_cluster.testing.manager import MultiInstanceTestManager
 
 T = TypeVar("T")

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import pytest
 
-from tasker_cluster.testing.environment import CLUSTER_DIR_VAR, ORCHESTRATION_URLS_VAR
+from tasker_cluster.client.environment import CLUSTER_DIR_VAR, ORCHESTRATION_URLS_VAR
 
 Mode = Literal["managed", "external"]
 Backend = Literal["sqlite", "postgres"]

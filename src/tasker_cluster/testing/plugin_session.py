@@ -8,7 +8,7 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tasker_cluster.testing.environment import ORCHESTRATION_URLS_VAR
+from tasker_cluster.client.environment import ORCHESTRATION_URLS_VAR
 from tasker_cluster.testing.plugin_options import PluginSettings, external_cluster_dir
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class PluginSession:
         directory = external_cluster_dir(self.settings, os.environ)
         if directory is None:
             return len([url for url in urls.split(",") if url.strip()]) or None
-        from tasker_cluster.cluster import Cluster  # noqa: PLC0415 - lifecycle
+        from tasker_cluster.cluster.facade import Cluster  # noqa: PLC0415 - lifecycle
         from tasker_cluster.testing.launch import attach_settings  # noqa: PLC0415 - lifecycle
 
         cluster = Cluster(attach_settings(directory, self.settings.env_file)())

@@ -1,0 +1,190 @@
+"""`invoke load.run`: flags to a `LoadSpec`, a live progress bar, the report, the exit code.
+
+Importing this module is cheap (invoke only); the runner loads when the task runs.
+"""
+
+from __future__ import annotations
+
+import json as json_module
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+if TYPE_CHECKING:
+    from tasker_cluster.load.report import LoadReport
+    from tasker_cluster.load.spec import LoadSpec
+    from tasker_cluster.load.target import LoadTarget
+
+EXIT_BROKEN = 1
+EXIT_USAGE = 2
+SEED_LIMIT = 2**31
+PIPE_WIDTH = 140
+
+
+_NUMBER_FLAGS: dict[str, type[int] | type[float]] = {
+    "tasks": int,
+    "width": int,
+    "concurrency": int,
+    "seed": int,
+    "sleep_ms": int,
+    "rate": float,
+    "timeout": float,
+}
+Flag = str | int | float | None
+
+
+def build_spec(
+    *, manifest: str | None = None, chaos: Sequence[str] | None = None, **flags: Flag
+) -> LoadSpec:
+    """The manifest's spec (or the defaults) with every given flag applied on top.
+
+    Flags are LoadSpec fields; numbers may be given as text, as invoke passes them.
+    """
+    from tasker_cluster.load.errors import LoadSpecError, ManifestError  # noqa: PLC0415
+    from tasker_cluster.load.manifest import read_manifest  # noqa: PLC0415
+    from tasker_cluster.load.spec import LoadSpec  # noqa: PLC0415
+
+    base: dict[str, Any] = LoadSpec().to_dict()
+    base["seed"] = None
+    if manifest:
+        recorded = read_manifest(Path(manifest)).load
+        if recorded is None:
+            raise ManifestError(Path(manifest), "it records a cluster start, not a load run")
+        base = recorded.to_dict()
+    for name, value in flags.items():
+        if name not in base:
+            raise LoadSpecError(name, value, f"is not a load parameter ({', '.join(base)})")
+        if value is None:
+            continue
+        kind = _NUMBER_FLAGS.get(name)
+        try:
+            base[name] = kind(value) if kind is not None else str(value)
+        except ValueError:
+            rule = "must be an integer" if kind is int else "must be a number"
+            raise LoadSpecError(name, value, rule) from None
+    if chaos:
+        base["chaos"] = list(chaos)
+    if base["seed"] is None:
+        base["seed"] = secrets.randbelow(SEED_LIMIT)
+    return LoadSpec.from_dict(base)
+
+
+def resolve_cli_target(
+    cluster_dir: str | None, env_file: str | None, urls: str | None
+) -> LoadTarget:
+    """`--urls`, else TASKER_TEST_ORCHESTRATION_URLS, else the cluster of `cluster.start`."""
+    from tasker_cluster.client.cluster_config import ClusterConfig, parse_url_list  # noqa: PLC0415
+    from tasker_cluster.client.environment import ORCHESTRATION_URLS_VAR  # noqa: PLC0415
+    from tasker_cluster.load.target import (  # noqa: PLC0415 - see module doc
+        resolve_target,
+        target_from_cluster_dir,
+    )
+
+    if urls:
+        return resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
+    if os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:
+        return resolve_target(ClusterConfig.from_env())
+    env_files = [Path(env_file)] if env_file else None
+    return target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
+
+
+def run_task(
+    ctx: Context,
+    *,
+    tasks: Flag = None,
+    template: str | None = None,
+    width: Flag = None,
+    concurrency: Flag = None,
+    rate: Flag = None,
+    chaos: Sequence[str] | None = None,
+    json: str | None = None,
+    manifest: str | None = None,
+    seed: Flag = None,
+    timeout: Flag = None,
+    sleep_ms: Flag = None,
+    cluster_dir: str | None = None,
+    env_file: str | None = None,
+    urls: str | None = None,
+) -> None:
+    """Create tasks across the cluster, follow them, verify exactly-once, report."""
+    from rich.console import Console  # noqa: PLC0415 - see module doc
+
+    from tasker_cluster.cli.load_render import LiveProgress, render_report  # noqa: PLC0415
+    from tasker_cluster.errors import ClusterError  # noqa: PLC0415
+    from tasker_cluster.load.errors import LoadError  # noqa: PLC0415
+    from tasker_cluster.load.runner import run_load  # noqa: PLC0415
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, PIPE_WIDTH))
+    try:
+        spec = build_spec(
+            tasks=tasks,
+            template=template,
+            width=width,
+            concurrency=concurrency,
+            rate=rate,
+            chaos=chaos,
+            seed=seed,
+            timeout=timeout,
+            sleep_ms=sleep_ms,
+            manifest=manifest,
+        )
+        target = resolve_cli_target(cluster_dir, env_file, urls)
+        with LiveProgress(console, spec.tasks) as progress:
+            report = run_load(spec, target, progress.update)
+    except (LoadError, ClusterError) as error:
+        raise Exit(f"load.run: {error}", code=EXIT_USAGE) from None
+    render_report(report, console)
+    if json:
+        write_json_report(Path(json), report)
+    if not report.ok:
+        raise Exit(failure_message(report), code=EXIT_BROKEN)
+
+
+def write_json_report(path: Path, report: LoadReport) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json_module.dumps(report.to_dict(), indent=2) + "\n")
+
+
+def failure_message(report: LoadReport) -> str:
+    parts = [
+        f"{result.name} ({result.violations})" for result in report.invariants if not result.ok
+    ]
+    if report.create_errors:
+        parts.append(f"task creation failed ({report.create_errors})")
+    return "load.run: broken: " + ", ".join(parts)
+
+
+run = task(
+    name="run",
+    iterable=["chaos"],
+    auto_shortflags=False,
+    help={
+        "tasks": "number of tasks to create (default 1000)",
+        "template": "fan_out (default), sleep, cpu_burn, mathematical_sequence, diamond, flaky "
+        "or NAMESPACE/NAME[/VERSION]",
+        "width": "parallel steps of a fan_out task (default 10)",
+        "concurrency": "task creations in flight at once (default 50)",
+        "rate": "at most this many creations per second (default: unlimited)",
+        "chaos": "ACTION:SERVICE:every=DURATION[,for=DURATION], e.g. kill:worker-python:every=10s "
+        "or pause:orchestration:every=15s,for=3s (repeatable)",
+        "json": "also write the report as JSON to this path",
+        "manifest": "repeat the run recorded in this manifest (same parameters and seed)",
+        "seed": "seed of the chaos victim choice (default: random, shown in the report)",
+        "timeout": "give up following tasks after this many seconds (default 300)",
+        "sleep-ms": "sleep_ms of fan_out steps / duration of sleep and cpu_burn steps (default 0)",
+        "cluster-dir": "cluster directory of `cluster.start` (default: TASKER_CLUSTER_DIR)",
+        "env-file": "env file of the cluster (default: config/dotenv/multi-instance.env)",
+        "urls": "comma-separated orchestration URLs instead of a cluster directory",
+    },
+)(run_task)
+load_collection = Collection("load")
+load_collection.add_task(run)

@@ -1,0 +1,198 @@
+"""Formatting only: `id |` prefixes padded to the widest, colour only on a TTY, tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import IO, Any
+
+from tasker_cluster.cluster.start import StartReport
+from tasker_cluster.cluster.status import InstanceState, InstanceStatus
+from tasker_cluster.logs import LogLine
+from tasker_cluster.process.stop import StopOutcome, StopResult
+
+_RESET = "\x1b[0m"
+_PALETTE = ("\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[96m", "\x1b[93m")
+_STATE_COLOURS = {
+    InstanceState.HEALTHY: "\x1b[32m",
+    InstanceState.UNHEALTHY: "\x1b[33m",
+    InstanceState.STARTING: "\x1b[36m",
+    InstanceState.CRASHED: "\x1b[31m",
+    InstanceState.STOPPED: "\x1b[2m",
+}
+_OUTCOME_COLOURS = {
+    StopOutcome.STOPPED: "\x1b[32m",
+    StopOutcome.KILLED: "\x1b[33m",
+    StopOutcome.NOT_RUNNING: "\x1b[2m",
+    StopOutcome.SURVIVED: "\x1b[31m",
+}
+STATUS_COLUMNS = ("INSTANCE", "STATE", "PID", "PORT", "UPTIME", "CPU%", "RSS", "HEALTH", "DETAIL")
+
+
+def wants_colour(stream: IO[str]) -> bool:
+    """Colour only for a terminal, and never when NO_COLOR is set."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def paint(text: str, code: str, colour: bool) -> str:
+    return f"{code}{text}{_RESET}" if colour else text
+
+
+class LogFormatter:
+    """Prefixes log lines with `id |`, padded to the widest id seen so far; on a terminal each
+    instance gets its own colour, in the order the instances first appear."""
+
+    def __init__(self, colour: bool, instance_ids: Iterable[str] = ()) -> None:
+        self.colour = colour
+        self.width = 0
+        self._colours: dict[str, str] = {}
+        for instance_id in instance_ids:
+            self._see(instance_id)
+
+    def _see(self, instance_id: str) -> str:
+        self.width = max(self.width, len(instance_id))
+        return self._colours.setdefault(instance_id, _PALETTE[len(self._colours) % len(_PALETTE)])
+
+    def format(self, lines: Iterable[LogLine]) -> list[str]:
+        batch = list(lines)
+        codes = [self._see(line.instance_id) for line in batch]
+        return [
+            f"{paint(f'{line.instance_id:<{self.width}} |', code, self.colour)} {line.text}"
+            for line, code in zip(batch, codes, strict=True)
+        ]
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+def size(count: int | None) -> str:
+    if count is None:
+        return "-"
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
+
+
+CellPainter = Callable[[int, int, str], str]
+
+
+def table(
+    rows: Sequence[Sequence[str]], headers: Sequence[str], paint_cell: CellPainter | None = None
+) -> list[str]:
+    """Left-aligned columns two spaces apart; the last column is never padded.
+
+    `paint_cell(row, column, padded text)` may colour a body cell after it was padded.
+    """
+    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    for number, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
+        cells.append(row[-1])
+        if paint_cell is not None:
+            cells = [paint_cell(number, column, cell) for column, cell in enumerate(cells)]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
+    cells = [
+        [
+            row.instance_id,
+            row.state.value,
+            str(row.pid) if row.pid is not None else "-",
+            str(row.port),
+            duration(row.uptime_seconds),
+            f"{row.cpu_percent:.1f}" if row.cpu_percent is not None else "-",
+            size(row.rss_bytes),
+            f"{row.health_latency_ms:.0f} ms" if row.health_latency_ms is not None else "-",
+            row.detail,
+        ]
+        for row in rows
+    ]
+
+    def paint_state(number: int, column: int, text: str) -> str:
+        return paint(text, _STATE_COLOURS[rows[number].state], colour) if column == 1 else text
+
+    return [*table(cells, STATUS_COLUMNS, paint_state), status_summary(rows)]
+
+
+def status_summary(rows: Sequence[InstanceStatus]) -> str:
+    if not rows:
+        return "no instances configured or running"
+    counts = {state: sum(row.state is state for row in rows) for state in InstanceState}
+    parts = [f"{count} {state.value}" for state, count in counts.items() if count]
+    return f"{len(rows)} instance(s): {', '.join(parts)}"
+
+
+def stop_lines(results: Sequence[StopResult], elapsed: float, colour: bool) -> list[str]:
+    cells = [
+        [
+            result.instance_id,
+            result.outcome.value,
+            str(result.pid) if result.pid is not None else "-",
+            result.detail,
+        ]
+        for result in results
+    ]
+
+    def paint_outcome(number: int, column: int, text: str) -> str:
+        code = _OUTCOME_COLOURS[results[number].outcome]
+        return paint(text, code, colour) if column == 1 else text
+
+    headers = ("INSTANCE", "RESULT", "PID", "DETAIL")
+    lines = table(cells, headers, paint_outcome) if results else []
+    counts = {o: sum(r.outcome is o for r in results) for o in StopOutcome}
+    parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
+    return [*lines, f"{', '.join(parts) or 'nothing to stop'} in {elapsed:.1f} s"]
+
+
+def start_lines(report: StartReport) -> list[str]:
+    cells = [
+        [
+            instance.id,
+            "started" if instance.id in report.started else "already running",
+            instance.url,
+        ]
+        for instance in report.instances
+    ]
+    lines = table(cells, ("INSTANCE", "ACTION", "URL")) if cells else []
+    verdict = (
+        f"all {len(report.instances)} healthy after {report.elapsed:.1f} s"
+        if report.waited
+        else f"done in {report.elapsed:.1f} s without waiting for health"
+    )
+    summary = (
+        f"{len(report.started)} started, {len(report.already_running)} already running; {verdict}"
+    )
+    if report.stale_records_removed:
+        summary += f"; removed stale records of {', '.join(report.stale_records_removed)}"
+    return [*lines, summary]
+
+
+def to_json(data: Any) -> str:
+    """JSON of dataclasses (and lists of them); enums as their values, paths as strings."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, list | tuple):
+            return [plain(item) for item in value]
+        if isinstance(value, dict):
+            return {str(key): plain(item) for key, item in value.items()}
+        return value
+
+    return json.dumps(plain(data), indent=2, default=str)

@@ -1,0 +1,1 @@
+"""The tasker HTTP client: `OrchestrationCluster`, its strategies and the API models."""

@@ -1,0 +1,115 @@
+"""Where the instances of a cluster are and how the client spreads requests over them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from tasker_cluster.client.environment import ORCHESTRATION_URLS_VAR, WORKER_URLS_VAR
+from tasker_cluster.client.errors import ClusterConfigError
+from tasker_cluster.client.strategies import RoundRobin, Strategy
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Instances of a cluster and the client's behaviour towards them.
+
+    `health_timeout` bounds one health probe; `health_retry_interval` is the pause between
+    probes of an instance that is not healthy yet; `request_timeout` bounds one API call.
+    """
+
+    orchestration_urls: tuple[str, ...]
+    worker_urls: tuple[str, ...] = ()
+    strategy: Strategy = field(default_factory=RoundRobin)
+    health_timeout: float = 5.0
+    health_retry_interval: float = 0.5
+    request_timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "orchestration_urls", tuple(self.orchestration_urls))
+        object.__setattr__(self, "worker_urls", tuple(self.worker_urls))
+        if not self.orchestration_urls:
+            raise ClusterConfigError(
+                "orchestration_urls",
+                "",
+                "a cluster needs at least one orchestration instance",
+                "Pass one URL or more, e.g. http://127.0.0.1:8080.",
+            )
+        for url in (*self.orchestration_urls, *self.worker_urls):
+            _check_url("orchestration_urls/worker_urls", url)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, strategy: Strategy | None = None
+    ) -> ClusterConfig:
+        """Read comma-separated URLs from TASKER_TEST_ORCHESTRATION_URLS and _WORKER_URLS."""
+        env = os.environ if environ is None else environ
+        orchestration = parse_url_list(ORCHESTRATION_URLS_VAR, env.get(ORCHESTRATION_URLS_VAR))
+        worker_value = env.get(WORKER_URLS_VAR)
+        workers = parse_url_list(WORKER_URLS_VAR, worker_value) if worker_value else ()
+        return cls(orchestration, workers, strategy or RoundRobin())
+
+    @classmethod
+    def with_orchestration_instances(
+        cls,
+        count: int,
+        base_port: int,
+        host: str = "127.0.0.1",
+        strategy: Strategy | None = None,
+    ) -> ClusterConfig:
+        """`count` instances on consecutive ports from `base_port`."""
+        if count < 1:
+            raise ClusterConfigError(
+                "count", str(count), "must be at least 1", "Ask for one instance or more."
+            )
+        if not 1 <= base_port <= 65536 - count:
+            raise ClusterConfigError(
+                "base_port",
+                str(base_port),
+                f"ports {base_port}..{base_port + count - 1} are outside 1..65535",
+                "Choose a base port so that the whole range fits.",
+            )
+        urls = tuple(f"http://{host}:{base_port + offset}" for offset in range(count))
+        return cls(urls, (), strategy or RoundRobin())
+
+
+def parse_url_list(variable: str, value: str | None) -> tuple[str, ...]:
+    """Split a comma-separated URL list; every entry must be an http(s) URL with a port."""
+    if value is None or not value.strip():
+        raise ClusterConfigError(
+            variable,
+            value,
+            "no URLs given",
+            f"Set {variable} to comma-separated URLs, e.g. "
+            "http://127.0.0.1:8080,http://127.0.0.1:8081.",
+        )
+    urls = tuple(part.strip().rstrip("/") for part in value.split(","))
+    for url in urls:
+        _check_url(variable, url, whole_value=value)
+    return urls
+
+
+def _check_url(variable: str, url: str, whole_value: str | None = None) -> None:
+    parts = urlsplit(url)
+    problem = ""
+    if parts.scheme not in {"http", "https"}:
+        problem = f"{url!r} is not an http:// or https:// URL"
+    elif not parts.hostname:
+        problem = f"{url!r} has no host"
+    else:
+        try:
+            parts.port  # noqa: B018 - urlsplit validates the port lazily
+        except ValueError:
+            problem = f"{url!r} has an invalid port"
+        else:
+            if parts.path not in {"", "/"}:
+                problem = f"{url!r} has a path; give the instance's base URL"
+    if problem:
+        raise ClusterConfigError(
+            variable,
+            whole_value if whole_value is not None else url,
+            problem,
+            "Use comma-separated base URLs like http://127.0.0.1:8080.",
+        )

@@ -1,0 +1,96 @@
+"""The body of `POST /v1/tasks`, with builders for the reference services' templates."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasker_cluster.client.errors import InvalidTaskRequestError
+
+MAX_FAN_OUT_WIDTH = 1000
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    name: str
+    namespace: str
+    context: Mapping[str, Any]
+    version: str = "1.0.0"
+    initiator: str = "tasker-cluster-tests"
+    source_system: str = "tasker-cluster"
+    reason: str = ""
+    tags: Sequence[str] = ()
+    priority: int = 0
+    correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    parent_correlation_id: uuid.UUID | None = None
+    options: Mapping[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "namespace": self.namespace,
+            "version": self.version,
+            "context": dict(self.context),
+            "initiator": self.initiator,
+            "source_system": self.source_system,
+            "reason": self.reason,
+            "tags": list(self.tags),
+            "priority": self.priority,
+            "correlation_id": str(self.correlation_id),
+            "parent_correlation_id": (
+                str(self.parent_correlation_id) if self.parent_correlation_id else None
+            ),
+            "options": dict(self.options) if self.options is not None else None,
+        }
+
+    @classmethod
+    def fan_out(cls, width: int, sleep_ms: int = 0, **fields: Any) -> TaskRequest:
+        """`load_testing/fan_out`: `width` parallel steps, then a join step."""
+        if not 1 <= width <= MAX_FAN_OUT_WIDTH:
+            raise InvalidTaskRequestError(
+                "load_testing/fan_out", "width", width, f"must be 1..{MAX_FAN_OUT_WIDTH}"
+            )
+        if sleep_ms < 0:
+            raise InvalidTaskRequestError(
+                "load_testing/fan_out", "sleep_ms", sleep_ms, "must be 0 or more"
+            )
+        return cls("fan_out", "load_testing", {"width": width, "sleep_ms": sleep_ms}, **fields)
+
+    @classmethod
+    def mathematical_sequence(cls, even_number: int = 2, **fields: Any) -> TaskRequest:
+        """`linear_workflow/mathematical_sequence`: four squaring steps in a line."""
+        _require_even("linear_workflow/mathematical_sequence", even_number)
+        return cls(
+            "mathematical_sequence", "linear_workflow", {"even_number": even_number}, **fields
+        )
+
+    @classmethod
+    def diamond(cls, even_number: int = 2, **fields: Any) -> TaskRequest:
+        """`diamond_workflow/diamond`: start, two parallel branches, end."""
+        _require_even("diamond_workflow/diamond", even_number)
+        return cls("diamond", "diamond_workflow", {"even_number": even_number}, **fields)
+
+    @classmethod
+    def sleep(cls, seconds: float, **fields: Any) -> TaskRequest:
+        """`load_testing/sleep`: one step that sleeps for `seconds`."""
+        if seconds < 0:
+            raise InvalidTaskRequestError(
+                "load_testing/sleep", "seconds", seconds, "must be 0 or more"
+            )
+        return cls("sleep", "load_testing", {"seconds": seconds}, **fields)
+
+    @classmethod
+    def flaky(cls, fail_times: int, **fields: Any) -> TaskRequest:
+        """`retry_workflow/flaky`: one step that fails retryably `fail_times` times."""
+        if fail_times < 0:
+            raise InvalidTaskRequestError(
+                "retry_workflow/flaky", "fail_times", fail_times, "must be 0 or more"
+            )
+        return cls("flaky", "retry_workflow", {"fail_times": fail_times}, **fields)
+
+
+def _require_even(template: str, even_number: int) -> None:
+    if isinstance(even_number, bool) or not isinstance(even_number, int) or even_number % 2:
+        raise InvalidTaskRequestError(template, "even_number", even_number, "must be an even int")

@@ -1,0 +1,101 @@
+"""One shared httpx client for all instances; counts which instance answered each request."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from tasker_cluster.client.errors import ApiError
+
+MAX_CONNECTIONS = 100
+MAX_KEEPALIVE = 40
+# Servers commonly close idle connections after 5 s; dropping ours sooner avoids sending a
+# request on a connection the server is closing at that moment.
+KEEPALIVE_EXPIRY = 2.0
+
+
+class Transport:
+    """Sends requests to instances by base URL and turns HTTP errors into `ApiError`."""
+
+    def __init__(
+        self, request_timeout: float, connect_timeout: float, http: httpx.AsyncClient | None
+    ) -> None:
+        self._owns_http = http is None
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(request_timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_KEEPALIVE,
+                keepalive_expiry=KEEPALIVE_EXPIRY,
+            ),
+            trust_env=False,
+        )
+        self.served: Counter[str] = Counter()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def request(
+        self,
+        base_url: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        count: bool = True,
+    ) -> httpx.Response:
+        """Send one request; raises httpx transport errors as they are, `ApiError` on 4xx/5xx.
+
+        A GET whose connection the server closed before answering is sent once more (on a
+        fresh connection): it cannot have changed anything.
+        """
+        url = base_url + path
+        extra: dict[str, Any] = {}
+        if timeout is not None:
+            extra["timeout"] = timeout
+        try:
+            response = await self.http.request(method, url, json=body, params=params, **extra)
+        except httpx.RemoteProtocolError:
+            if method != "GET":
+                raise
+            response = await self.http.request(method, url, json=body, params=params, **extra)
+        if count:
+            self.served[base_url] += 1
+        if response.status_code >= 400:
+            raise api_error(method, str(response.url), response)
+        return response
+
+
+def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
+    """Build an `ApiError` from a `{"error": {"code", "message"}}` body, or the raw text."""
+    code = "http_error"
+    message = response.text.strip()[:500] or response.reason_phrase
+    try:
+        payload = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = None
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        error = payload["error"]
+        code = str(error.get("code", code))
+        message = str(error.get("message", message))
+    return ApiError(method, url, response.status_code, code, message)
+
+
+def describe_transport_error(error: httpx.TransportError) -> str:
+    """A short reason such as 'connection refused' or 'timed out (ReadTimeout)'."""
+    if isinstance(error, httpx.TimeoutException):
+        return f"timed out ({type(error).__name__})"
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, ConnectionResetError):
+            return "connection reset"
+        cause = cause.__cause__ or cause.__context__
+    return str(error) or type(error).__name__

@@ -1,0 +1,71 @@
+"""Errors of the cluster facade: start, restart and selection of instances."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tasker_cluster.errors import ClusterError
+from tasker_cluster.health.readiness import CrashReport
+
+
+class InstancesCrashedError(ClusterError):
+    """Instances exited during start; every instance that start spawned was stopped."""
+
+    def __init__(self, crashes: Sequence[CrashReport], stopped: Sequence[str]) -> None:
+        self.crashes = tuple(crashes)
+        self.stopped = tuple(stopped)
+        reports = "\n".join(crash.describe() for crash in self.crashes)
+        cleanup = f"\nstopped the other instances this start had spawned: {', '.join(stopped)}"
+        super().__init__(reports + (cleanup if self.stopped else ""))
+
+
+class StartTimeoutError(ClusterError):
+    """Instances were not healthy by the deadline; every instance that start spawned was stopped."""
+
+    def __init__(
+        self, timeout: float, pending: Sequence[tuple[str, str]], stopped: Sequence[str]
+    ) -> None:
+        self.timeout = timeout
+        self.pending = tuple(pending)
+        self.stopped = tuple(stopped)
+        waiting = "\n".join(f"  {instance_id}: {detail}" for instance_id, detail in self.pending)
+        cleanup = f"; stopped what this start spawned: {', '.join(stopped)}" if stopped else ""
+        super().__init__(
+            f"{len(self.pending)} instance(s) not healthy after {timeout:g} s:\n{waiting}\n"
+            f"read their logs with `invoke cluster.logs --instance=<id>`, or allow more time "
+            f"with --timeout{cleanup}"
+        )
+
+
+class InstanceNotConfiguredError(ClusterError):
+    """A recorded instance that the current configuration cannot rebuild (e.g. to restart it)."""
+
+    def __init__(self, instance_id: str, service: str) -> None:
+        self.instance_id = instance_id
+        self.service = service
+        super().__init__(
+            f"cannot restart {instance_id}: the current configuration does not define it "
+            f"(service type {service!r}); pass the --env-file it was started with"
+        )
+
+
+class NotRunningError(ClusterError):
+    """An operation needs a running instance, and this one is not running."""
+
+    def __init__(self, instance_id: str) -> None:
+        self.instance_id = instance_id
+        super().__init__(
+            f"{instance_id} is not running; start it with `invoke cluster.start` "
+            "or see `invoke cluster.status`"
+        )
+
+
+class UnknownInstanceError(ClusterError):
+    """An instance id that is neither configured nor recorded as running."""
+
+    def __init__(self, instance_id: str, known: Sequence[str]) -> None:
+        self.instance_id = instance_id
+        self.known = tuple(known)
+        super().__init__(
+            f"unknown instance {instance_id!r}; known instances: {', '.join(self.known) or 'none'}"
+        )

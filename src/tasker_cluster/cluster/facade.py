@@ -1,0 +1,228 @@
+"""`Cluster`: the facade the tasks, the test manager and the load runner use."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from tasker_cluster.cluster.errors import (
+    InstanceNotConfiguredError,
+    NotRunningError,
+    UnknownInstanceError,
+)
+from tasker_cluster.cluster.start import StartReport, start_instances
+from tasker_cluster.cluster.status import InstanceStatus, collect_status
+from tasker_cluster.config.errors import UnknownServiceError
+from tasker_cluster.config.instances import Instance, instance_for_id, plan_instances
+from tasker_cluster.config.model import ClusterSettings
+from tasker_cluster.health.readiness import ProgressCallback
+from tasker_cluster.logs import LogFollower, LogLine, Selector, tail_logs
+from tasker_cluster.process.lock import ClusterLock
+from tasker_cluster.process.records import (
+    InstanceRecord,
+    Liveness,
+    liveness,
+    read_records,
+    remove_record,
+)
+from tasker_cluster.process.spawn import Spawned
+from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records
+from tasker_cluster.process.trees import collect_trees
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+class Cluster:
+    """Start, stop, watch and restart the instances one `ClusterSettings` describes."""
+
+    def __init__(
+        self, settings: ClusterSettings, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> None:
+        self.settings = settings
+        self.lock_timeout = lock_timeout
+        self._children: dict[int, Spawned] = {}
+
+    def plan(self, counts: Mapping[str, int] | None = None) -> list[Instance]:
+        """The instances `counts` asks for (types not named run none); default: settings."""
+        return plan_instances(self.settings, counts)
+
+    def start(
+        self,
+        counts: Mapping[str, int] | None = None,
+        wait: bool = True,
+        timeout: float = 60.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> StartReport:
+        """Start the planned instances that are not running; with `wait`, until all healthy."""
+        planned = self.plan(counts)
+        with self._lock():
+            return self._start(planned, wait, timeout, on_progress)
+
+    def stop(
+        self, service: str | None = None, instance: str | None = None, timeout: float = 10.0
+    ) -> list[StopResult]:
+        """Stop the selected instances' whole process trees at once; KILL after `timeout`."""
+        with self._lock():
+            return self._stop(service, instance, timeout)
+
+    def restart(
+        self,
+        service: str | None = None,
+        instance: str | None = None,
+        timeout: float = 10.0,
+        wait: bool = True,
+        *,
+        start_timeout: float = 60.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> StartReport:
+        """Stop the selected instances, then start them again with the current settings."""
+        with self._lock():
+            selected = self._select_instances(service, instance)
+            self._stop(service, instance, timeout)
+            return self._start(selected, wait, start_timeout, on_progress)
+
+    def status(
+        self, service: str | None = None, instance: str | None = None, health_timeout: float = 2.0
+    ) -> list[InstanceStatus]:
+        """One row per configured or recorded instance, health probed concurrently."""
+        self._check_service(service)
+        planned = [i for i in self.plan() if _selected(i.service, i.id, service, instance)]
+        records = [
+            r for r in self._all_records() if _selected(r.service, r.instance_id, service, instance)
+        ]
+        health_paths = {s.name: s.health_path for s in self.settings.service_types}
+        return collect_status(planned, records, health_paths, health_timeout)
+
+    def signal(self, instance_id: str, signum: int) -> None:
+        """Send `signum` to the instance's whole process group (e.g. SIGKILL, SIGSTOP, SIGCONT)."""
+        record = next((r for r in self.records() if r.instance_id == instance_id), None)
+        if record is None:
+            raise NotRunningError(instance_id)
+        for tree in collect_trees([record]):
+            tree.signal(signum)
+
+    def records(self) -> list[InstanceRecord]:
+        """The recorded instances whose process is running and ours."""
+        return [r for r in self._all_records() if liveness(r)[0] is Liveness.OURS]
+
+    def urls(self, service: str) -> list[str]:
+        """`http://host:port` of the running instances of `service`, by instance number."""
+        self._check_service(service)
+        running = sorted(
+            (r for r in self.records() if r.service == service), key=lambda r: r.number
+        )
+        return [record.url for record in running]
+
+    def log_path(self, instance_id: str) -> Path:
+        """`<cluster dir>/.logs/<id>.log`, where the instance's stdout and stderr go."""
+        return self.settings.logs_dir / f"{instance_id}.log"
+
+    def log_selector(self, service: str | None = None, instance: str | None = None) -> Selector:
+        self._check_service(service)
+        return lambda found: _selected(self.settings.service_of(found), found, service, instance)
+
+    def tail_logs(
+        self, service: str | None = None, instance: str | None = None, lines: int = 50
+    ) -> list[LogLine]:
+        return tail_logs(self.settings.logs_dir, self.log_selector(service, instance), lines)
+
+    def follow_logs(
+        self, service: str | None = None, instance: str | None = None, lines: int = 50
+    ) -> LogFollower:
+        """A follower whose `initial` holds the last `lines` lines; `poll()` reads new ones."""
+        return LogFollower(self.settings.logs_dir, self.log_selector(service, instance), lines)
+
+    def _lock(self) -> ClusterLock:
+        return ClusterLock(self.settings.lock_path, self.lock_timeout)
+
+    def _reap(self, pid: int) -> None:
+        """Collect the exit status of a child of this process so it does not stay a zombie."""
+        spawned = self._children.pop(pid, None)
+        if spawned is not None:
+            spawned.process.poll()
+            return
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
+
+    def _start(
+        self,
+        planned: list[Instance],
+        wait: bool,
+        timeout: float,
+        on_progress: ProgressCallback | None,
+    ) -> StartReport:
+        return start_instances(
+            self.settings,
+            planned,
+            wait=wait,
+            timeout=timeout,
+            on_progress=on_progress,
+            reap=self._reap,
+            children=self._children,
+        )
+
+    def _stop(self, service: str | None, instance: str | None, timeout: float) -> list[StopResult]:
+        self._check_service(service)
+        chosen = [
+            r for r in self._all_records() if _selected(r.service, r.instance_id, service, instance)
+        ]
+        if instance is not None and not chosen:
+            self._check_instance(instance)
+            owner = self.settings.service_of(instance) or "unknown"
+            return [StopResult(instance, owner, StopOutcome.NOT_RUNNING, None, "no record")]
+        results = stop_records(chosen, timeout, self._reap)
+        for result in results:
+            if result.outcome is not StopOutcome.SURVIVED:
+                remove_record(self.settings.pids_dir, result.instance_id)
+        return results
+
+    def _select_instances(self, service: str | None, instance: str | None) -> list[Instance]:
+        """Planned and recorded instances matching the selection, rebuilt from the settings."""
+        self._check_service(service)
+        chosen = {i.id: i for i in self.plan() if _selected(i.service, i.id, service, instance)}
+        for record in self._all_records():
+            if record.instance_id not in chosen and _selected(
+                record.service, record.instance_id, service, instance
+            ):
+                rebuilt = instance_for_id(self.settings, record.instance_id)
+                if rebuilt is None:
+                    raise InstanceNotConfiguredError(record.instance_id, record.service)
+                chosen[rebuilt.id] = rebuilt
+        if instance is not None and not chosen:
+            self._check_instance(instance)
+            rebuilt = instance_for_id(self.settings, instance)
+            if rebuilt is not None and _selected(rebuilt.service, rebuilt.id, service, instance):
+                chosen[rebuilt.id] = rebuilt
+        return list(chosen.values())
+
+    def _all_records(self) -> list[InstanceRecord]:
+        records, broken = read_records(self.settings.pids_dir)
+        for error in broken:
+            log.warning("ignoring %s", error)
+        return records
+
+    def _check_service(self, service: str | None) -> None:
+        known = [*self.settings.service_names]
+        known += sorted({r.service for r in self._all_records()} - set(known))
+        if service is not None and service not in known:
+            raise UnknownServiceError(service, known)
+
+    def _check_instance(self, instance_id: str) -> None:
+        if instance_for_id(self.settings, instance_id) is None:
+            known = sorted(
+                {i.id for i in self.plan()} | {r.instance_id for r in self._all_records()}
+            )
+            raise UnknownInstanceError(instance_id, known)
+
+
+def _selected(
+    service: str | None, instance_id: str, want_service: str | None, want_id: str | None
+) -> bool:
+    return (want_service is None or service == want_service) and (
+        want_id is None or instance_id == want_id
+    )

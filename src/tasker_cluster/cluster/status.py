@@ -1,0 +1,160 @@
+"""One status row per instance: state, process figures and health, gathered concurrently."""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import psutil
+
+from tasker_cluster.config.instances import Instance
+from tasker_cluster.health.probe import HealthProbe, HealthProber, HealthState, ProbeTarget
+from tasker_cluster.process.records import InstanceRecord, Liveness, liveness
+
+CPU_SAMPLE_SECONDS = 0.1
+
+
+class InstanceState(enum.StrEnum):
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    STARTING = "starting"
+    CRASHED = "crashed"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """A status row; figures are None where they do not apply (e.g. a stopped instance)."""
+
+    instance_id: str
+    service: str
+    state: InstanceState
+    pid: int | None
+    port: int
+    url: str
+    uptime_seconds: float | None
+    cpu_percent: float | None
+    rss_bytes: int | None
+    health_latency_ms: float | None
+    detail: str
+
+
+@dataclass
+class _Row:
+    instance_id: str
+    service: str
+    number: int
+    port: int
+    url: str
+    health_url: str
+    record: InstanceRecord | None
+    liveness: Liveness | None = None
+    tree: tuple[psutil.Process, ...] = ()
+
+
+def _tree_of(process: psutil.Process) -> tuple[psutil.Process, ...]:
+    try:
+        return (process, *process.children(recursive=True))
+    except psutil.Error:
+        return (process,)
+
+
+def _sum_figures(tree: Sequence[psutil.Process]) -> tuple[float, int]:
+    cpu, rss = 0.0, 0
+    for process in tree:
+        try:
+            cpu += process.cpu_percent(None)
+            rss += process.memory_info().rss
+        except psutil.Error:
+            continue
+    return cpu, rss
+
+
+def collect_status(
+    planned: Sequence[Instance],
+    records: Sequence[InstanceRecord],
+    health_paths: Mapping[str, str],
+    health_timeout: float,
+) -> list[InstanceStatus]:
+    """Rows for the recorded instances and the configured ones that are not running.
+
+    Rows come in service order (as in `health_paths`), then by instance number.
+    """
+    rows: dict[str, _Row] = {}
+    for instance in planned:
+        rows[instance.id] = _Row(
+            instance.id,
+            instance.service,
+            instance.number,
+            instance.port,
+            instance.url,
+            instance.health_url,
+            None,
+        )
+    for record in records:
+        path = health_paths.get(record.service, "/health")
+        rows[record.instance_id] = _Row(
+            record.instance_id,
+            record.service,
+            record.number,
+            record.port,
+            record.url,
+            f"{record.url}{path}",
+            record,
+        )
+    rank = {service: index for index, service in enumerate(health_paths)}
+    ordered = sorted(rows.values(), key=lambda r: (rank.get(r.service, len(rank)), r.number))
+    rows = {row.instance_id: row for row in ordered}
+    for row in rows.values():
+        if row.record is not None:
+            row.liveness, process = liveness(row.record)
+            row.tree = _tree_of(process) if process is not None else ()
+    sample_started = time.monotonic()
+    for row in rows.values():
+        _sum_figures(row.tree)
+    targets = [ProbeTarget(row.health_url, row.instance_id) for row in rows.values()]
+    with HealthProber(len(targets)) as prober:
+        probes = prober.probe_many(targets, health_timeout)
+    if any(row.tree for row in rows.values()):
+        time.sleep(max(0.0, CPU_SAMPLE_SECONDS - (time.monotonic() - sample_started)))
+    return [_status(row, probe) for row, probe in zip(rows.values(), probes, strict=True)]
+
+
+def _status(row: _Row, probe: HealthProbe) -> InstanceStatus:
+    def make(state: InstanceState, detail: str, pid: int | None = None) -> InstanceStatus:
+        return InstanceStatus(
+            row.instance_id, row.service, state, pid, row.port, row.url,
+            None, None, None, None, detail,
+        )  # fmt: skip
+
+    if row.record is None:
+        if probe.state is HealthState.NO_ANSWER:
+            return make(InstanceState.STOPPED, "")
+        answered = f" as {probe.answered_as}" if probe.answered_as else ""
+        return make(InstanceState.STOPPED, f"not running, yet port {row.port} answers{answered}")
+    if row.liveness is Liveness.REUSED:
+        detail = f"pid {row.record.pid} now belongs to another process"
+        return make(InstanceState.CRASHED, detail)
+    if row.liveness is not Liveness.OURS or not row.tree:
+        return make(InstanceState.CRASHED, f"process {row.record.pid} has exited; see its log")
+    cpu, rss = _sum_figures(row.tree)
+    state = {
+        HealthState.HEALTHY: InstanceState.HEALTHY,
+        HealthState.UNHEALTHY: InstanceState.UNHEALTHY,
+        HealthState.NO_ANSWER: InstanceState.STARTING,
+    }[probe.state]
+    return InstanceStatus(
+        instance_id=row.instance_id,
+        service=row.service,
+        state=state,
+        pid=row.record.pid,
+        port=row.port,
+        url=row.url,
+        uptime_seconds=round(max(0.0, time.time() - row.record.create_time), 1),
+        cpu_percent=round(cpu, 1),
+        rss_bytes=rss,
+        health_latency_ms=None if probe.latency_ms is None else round(probe.latency_ms, 1),
+        detail=probe.detail,
+    )

@@ -1,0 +1,104 @@
+"""Cluster configuration: built-in defaults < env file(s) < process environment < overrides.
+
+Service types are data: any `TASKER_<TYPE>_INSTANCES`, `_BASE_PORT` or `_COMMAND` key defines
+the type `<type>` (upper snake case to lower kebab case), with optional `_WORKDIR`,
+`_HEALTH_PATH` and `_LEGACY_NAME` (its instance id in single-instance mode).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+from tasker_cluster.config.layers import (
+    ORIGIN_DEFAULTS,
+    ORIGIN_ENVIRONMENT,
+    ORIGIN_OVERRIDES,
+    ConfigLayer,
+    LayeredConfig,
+    env_file_layer,
+)
+from tasker_cluster.config.model import ClusterSettings, ServiceType, key_part
+from tasker_cluster.config.rules import build_settings
+
+__all__ = [
+    "BUILTIN_DEFAULTS",
+    "DEFAULT_ENV_FILE",
+    "PROJECT_ROOT",
+    "ClusterSettings",
+    "ServiceType",
+    "load_settings",
+    "with_counts",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_ENV_FILE = Path("config/dotenv/multi-instance.env")
+
+BUILTIN_DEFAULTS: Mapping[str, str] = MappingProxyType(
+    {
+        "TASKER_MULTI_INSTANCE_MODE": "true",
+        "TASKER_BIND_HOST": "127.0.0.1",
+        "TASKER_ORCHESTRATION_INSTANCES": "2",
+        "TASKER_ORCHESTRATION_BASE_PORT": "8080",
+        "TASKER_ORCHESTRATION_COMMAND": "{python} -m tasker_cluster.services.orchestration",
+        "TASKER_WORKER_RUST_INSTANCES": "0",
+        "TASKER_WORKER_RUST_BASE_PORT": "8100",
+        "TASKER_WORKER_RUBY_INSTANCES": "0",
+        "TASKER_WORKER_RUBY_BASE_PORT": "8200",
+        "TASKER_WORKER_PYTHON_INSTANCES": "2",
+        "TASKER_WORKER_PYTHON_BASE_PORT": "8300",
+        "TASKER_WORKER_PYTHON_COMMAND": "{python} -m tasker_cluster.services.worker",
+        "TASKER_WORKER_TS_INSTANCES": "0",
+        "TASKER_WORKER_TS_BASE_PORT": "8400",
+    }
+)
+
+
+def load_settings(
+    env_files: Sequence[Path] | None = None,
+    overrides: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    override_origins: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> ClusterSettings:
+    """Merge and validate the configuration; raises `ConfigError` listing every bad value.
+
+    `env_files=None` reads the default profile (`config/dotenv/multi-instance.env`) if present;
+    a relative env file path is looked up in `cwd` (default: the working directory), then in
+    the project root. `override_origins` names where an override came from (e.g. a CLI flag).
+    """
+    environment = dict(os.environ if environ is None else environ)
+    project_root = Path(environment.get("TASKER_PROJECT_ROOT", str(PROJECT_ROOT)))
+    if overrides and "TASKER_PROJECT_ROOT" in overrides:
+        project_root = Path(overrides["TASKER_PROJECT_ROOT"])
+    if env_files is None:
+        default = project_root / DEFAULT_ENV_FILE
+        env_files = [default] if default.is_file() else []
+    layers = (
+        ConfigLayer(dict(overrides or {}), dict(override_origins or {}), ORIGIN_OVERRIDES),
+        ConfigLayer(environment, default_origin=ORIGIN_ENVIRONMENT),
+        env_file_layer(env_files, project_root, cwd or Path.cwd()),
+        ConfigLayer(
+            {**BUILTIN_DEFAULTS, "TASKER_PROJECT_ROOT": str(PROJECT_ROOT)},
+            default_origin=ORIGIN_DEFAULTS,
+            expands=True,
+        ),
+    )
+    return build_settings(LayeredConfig(layers))
+
+
+def with_counts(
+    settings: ClusterSettings, counts: Mapping[str, int], origin: str = "the counts argument"
+) -> ClusterSettings:
+    """The same settings running exactly `counts` instances (types not named run none)."""
+    for name in counts:
+        settings.service_type(name)
+    values = {
+        f"TASKER_{key_part(service.name)}_INSTANCES": str(counts.get(service.name, 0))
+        for service in settings.service_types
+    }
+    layer = ConfigLayer(values, default_origin=origin)
+    return build_settings(LayeredConfig((layer, *settings.layers)))

@@ -1,0 +1,128 @@
+"""Validated cluster settings: frozen dataclasses derived from the merged configuration."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tasker_cluster.config.errors import UnknownServiceError
+from tasker_cluster.config.layers import ConfigLayer
+
+INSTANCE_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$")
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "", "::", "[::]"})
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One invalid configuration value: which key, its value and origin, the rule and the fix."""
+
+    key: str
+    value: str | None
+    origin: str | None
+    rule: str
+    fix: str
+
+    def describe(self) -> str:
+        if self.value is None:
+            return f"{self.key} is not set: {self.rule}; {self.fix}"
+        return f"{self.key}={self.value!r} (from {self.origin}): {self.rule}; {self.fix}"
+
+
+def type_name(key_part: str) -> str:
+    """`WORKER_PYTHON` -> `worker-python`."""
+    return key_part.lower().replace("_", "-")
+
+
+def key_part(service: str) -> str:
+    """`worker-python` -> `WORKER_PYTHON`."""
+    return service.upper().replace("-", "_")
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """One kind of service: how many instances, from which port, run how, checked where."""
+
+    name: str
+    instances: int
+    base_port: int | None
+    command: tuple[str, ...]
+    workdir: str
+    health_path: str
+    legacy_name: str
+
+    @property
+    def env_prefix(self) -> str:
+        return f"TASKER_{key_part(self.name)}"
+
+    def key(self, suffix: str) -> str:
+        return f"{self.env_prefix}_{suffix}"
+
+    @property
+    def is_worker(self) -> bool:
+        return self.name.startswith("worker")
+
+    def instance_id(self, number: int, multi_instance: bool) -> str:
+        return f"{self.name}-{number}" if multi_instance else self.legacy_name
+
+    def port(self, number: int) -> int:
+        if self.base_port is None:
+            raise ValueError(f"{self.name} has no base port")
+        return self.base_port + number - 1
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """Everything the lifecycle needs, validated; `layers` keeps the sources for messages."""
+
+    project_root: Path
+    cluster_dir: Path
+    multi_instance: bool
+    bind_host: str
+    service_types: tuple[ServiceType, ...]
+    passthrough: Mapping[str, str] = field(repr=False)
+    layers: tuple[ConfigLayer, ...] = field(repr=False, compare=False)
+
+    @property
+    def pids_dir(self) -> Path:
+        return self.cluster_dir / ".pids"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.cluster_dir / ".logs"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.pids_dir / ".lock"
+
+    @property
+    def probe_host(self) -> str:
+        """The host a health probe connects to (loopback when the bind host is a wildcard)."""
+        if self.bind_host in WILDCARD_HOSTS:
+            return "127.0.0.1"
+        return f"[{self.bind_host}]" if ":" in self.bind_host else self.bind_host
+
+    @property
+    def service_names(self) -> tuple[str, ...]:
+        return tuple(service.name for service in self.service_types)
+
+    def service_type(self, name: str) -> ServiceType:
+        for service in self.service_types:
+            if service.name == name:
+                return service
+        raise UnknownServiceError(name, self.service_names)
+
+    def default_counts(self) -> dict[str, int]:
+        return {service.name: service.instances for service in self.service_types}
+
+    def service_of(self, instance_id: str) -> str | None:
+        """The service type an instance id belongs to, or None if it matches no type."""
+        for service in self.service_types:
+            if self.multi_instance:
+                number = instance_id.removeprefix(f"{service.name}-")
+                if number != instance_id and number.isdigit():
+                    return service.name
+            elif instance_id == service.legacy_name:
+                return service.name
+        return None

@@ -1,0 +1,1 @@
+"""Health: probe instances over HTTP and wait until they are ready."""

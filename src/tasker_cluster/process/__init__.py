@@ -1,0 +1,1 @@
+"""Everything that touches an OS process: spawn, stop, trees, records, ports, the lock."""

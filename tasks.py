@@ -9,7 +9,12 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task, task
 
-from tasker_cluster.cli import commands as cluster_cli
+from tasker_cluster.cli import logs as logs_cli
+from tasker_cluster.cli import restart as restart_cli
+from tasker_cluster.cli import session
+from tasker_cluster.cli import start as start_cli
+from tasker_cluster.cli import status as status_cli
+from tasker_cluster.cli import stop as stop_cli
 from tasker_cluster.cli.load import load_collection
 from tasker_cluster.load.cluster_manifest import write_cluster_manifest
 
@@ -26,7 +31,18 @@ def cluster_task(**flag_help: str) -> Callable[[Callable[..., None]], Task[Any]]
     return task(help={**flag_help, "env_file": ENV_FILE_HELP}, auto_shortflags=False)
 
 
-@cluster_task(
+def repeatable_cluster_task(
+    iterable: list[str], **flag_help: str
+) -> Callable[[Callable[..., None]], Task[Any]]:
+    """`cluster_task` whose flags named in `iterable` may be given more than once."""
+    return task(
+        help={**flag_help, "env_file": ENV_FILE_HELP}, auto_shortflags=False, iterable=iterable
+    )
+
+
+@repeatable_cluster_task(
+    ["scale"],
+    scale="TYPE=N: run N instances of any configured type (repeatable), e.g. worker-python=3",
     orchestration="number of orchestration instances (default: from the env file)",
     worker_python="number of worker-python instances (default: from the env file)",
     worker_rust="number of worker-rust instances (default: from the env file)",
@@ -43,20 +59,23 @@ def start(
     worker_rust: str | None = None,
     worker_ruby: str | None = None,
     worker_ts: str | None = None,
+    scale: list[str] | None = None,
     env_file: str | None = None,
     wait: bool = True,
     timeout: int = 60,
 ) -> None:
     """Start instances in parallel; wait until all are healthy."""
-    counts = {
+    flags = {
         "orchestration": orchestration,
         "worker-python": worker_python,
         "worker-rust": worker_rust,
         "worker-ruby": worker_ruby,
         "worker-ts": worker_ts,
     }
-    with cluster_cli.cli_session():
-        write_cluster_manifest(*cluster_cli.run_start(env_file, counts, wait, timeout))
+    with session.cli_session():
+        write_cluster_manifest(
+            *start_cli.run_start(env_file, flags, wait, timeout, scale=scale or [])
+        )
 
 
 @cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=""))
@@ -69,8 +88,8 @@ def stop(
     env_file: str | None = None,
 ) -> None:
     """Stop instances and all their child processes."""
-    with cluster_cli.cli_session():
-        cluster_cli.run_stop(env_file, service, instance, timeout)
+    with session.cli_session():
+        stop_cli.run_stop(env_file, service, instance, timeout)
 
 
 @cluster_task(
@@ -89,8 +108,8 @@ def status(
     env_file: str | None = None,
 ) -> None:
     """Show state, pid, port, uptime, CPU, RSS and health."""
-    with cluster_cli.cli_session():
-        cluster_cli.run_status(env_file, service, json, check, watch)
+    with session.cli_session():
+        status_cli.run_status(env_file, service, json, check, watch)
 
 
 @cluster_task(
@@ -108,8 +127,8 @@ def logs(
     env_file: str | None = None,
 ) -> None:
     """Print instance logs merged, prefixed with instance ids."""
-    with cluster_cli.cli_session():
-        cluster_cli.run_logs(env_file, service, instance, follow, lines)
+    with session.cli_session():
+        logs_cli.run_logs(env_file, service, instance, follow, lines)
 
 
 @cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=" when stopping"))
@@ -122,8 +141,8 @@ def restart(
     env_file: str | None = None,
 ) -> None:
     """Stop the selected instances, then start them again."""
-    with cluster_cli.cli_session():
-        cluster_cli.run_restart(env_file, service, instance, timeout)
+    with session.cli_session():
+        restart_cli.run_restart(env_file, service, instance, timeout)
 
 
 cluster = Collection("cluster", start, stop, status, logs, restart)

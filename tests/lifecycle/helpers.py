@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from fakes import FAKE_SERVICE
 from tasker_cluster.cluster.facade import Cluster
 from tasker_cluster.config.loader import ClusterSettings, load_settings
+from tasker_cluster.wait import WaitTimeoutError, wait_for
 
 
 def fake_command(*arguments: str) -> str:
@@ -43,11 +43,10 @@ def processes_of(cluster_dir: Path) -> list[psutil.Process]:
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     """Poll `condition` every 50 ms until it holds; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+    try:
+        wait_for(condition, timeout, what)
+    except WaitTimeoutError as error:
+        pytest.fail(str(error))
 
 
 @dataclass

@@ -15,8 +15,15 @@ from pathlib import Path
 import pytest
 
 from tasker_cluster.config.loader import PROJECT_ROOT
+from tasker_cluster.testing.free_ports import free_port_range
 
-from .helpers import ClusterFactory, assert_nothing_running, clean_environ, wait_until
+from .helpers import (
+    ClusterFactory,
+    assert_nothing_running,
+    clean_environ,
+    fake_command,
+    wait_until,
+)
 
 INVOKE = Path(sys.executable).parent / "invoke"
 
@@ -181,3 +188,63 @@ def test_logs_follow_ends_cleanly_on_ctrl_c(factory: ClusterFactory) -> None:
 
     assert (follow.returncode, errors) == (0, "")
     assert_nothing_running(factory.cluster_dir)
+
+
+@pytest.mark.slow
+def test_scale_starts_any_configured_type_and_a_shorthand_flag_wins(
+    factory: ClusterFactory,
+) -> None:
+    sidecar_port = free_port_range(2)
+    env = {
+        **cli_env(factory, orchestration=2, workers=1),
+        "TASKER_SIDECAR_INSTANCES": "0",
+        "TASKER_SIDECAR_BASE_PORT": str(sidecar_port),
+        "TASKER_SIDECAR_COMMAND": fake_command(),
+        "TASKER_SIDECAR_ROLE": "worker",
+    }
+
+    started = run_invoke(
+        "cluster.start",
+        "--scale", "sidecar=2",
+        "--scale", "orchestration=3",
+        "--orchestration=1",
+        "--worker-python=0",
+        env=env,
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.splitlines()[0] == "starting 3 instance(s): 1 orchestration, 2 sidecar"
+    status = run_invoke("cluster.status", "--json", env=env)
+    rows = json.loads(status.stdout)
+    assert [(r["instance_id"], r["state"], r["port"]) for r in rows] == [
+        ("orchestration-1", "healthy", factory.orchestration_port),
+        ("orchestration-2", "stopped", factory.orchestration_port + 1),
+        ("worker-python-1", "stopped", factory.worker_port),
+        ("sidecar-1", "healthy", sidecar_port),
+        ("sidecar-2", "healthy", sidecar_port + 1),
+    ]
+    sidecar_env = json.loads((factory.cluster_dir / ".pids" / "sidecar-2.pid").read_text())
+    assert sidecar_env["service"] == "sidecar"
+
+    stopped = run_invoke("cluster.stop", env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert_nothing_running(factory.cluster_dir)
+
+
+def test_a_malformed_scale_names_the_flag_and_the_form() -> None:
+    refused = run_invoke("cluster.start", "--scale", "worker-python:3")
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        "invalid cluster configuration:\n"
+        "  --scale='worker-python:3' (from the --scale flag): it must be TYPE=N; "
+        "write it like --scale worker-python=3"
+    )
+
+
+def test_scale_of_an_unknown_type_lists_the_known_ones() -> None:
+    refused = run_invoke("cluster.start", "--scale", "worker-java=1")
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip().startswith(
+        "unknown service type 'worker-java'; known types: orchestration, worker-rust, "
+    )

@@ -16,12 +16,12 @@ import psutil
 import pytest
 
 from fakes import FAKE_SERVICE
+from tasker_cluster.cli.hints import explain
 from tasker_cluster.cluster.errors import InstancesCrashedError, StartTimeoutError
 from tasker_cluster.cluster.status import InstanceState
-from tasker_cluster.config.instances import plan_instances
+from tasker_cluster.config.instances import Instance, plan_instances
 from tasker_cluster.process.errors import PortsInUseError
-from tasker_cluster.process.records import read_records, write_record
-from tasker_cluster.process.spawn import spawn
+from tasker_cluster.process.records import InstanceRecord, read_records, write_record
 from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records
 
 from .helpers import ClusterFactory, assert_nothing_running, processes_of, wait_until
@@ -76,16 +76,47 @@ def test_leftovers_of_an_instance_whose_main_process_died_are_stopped(
 
 
 def test_an_exited_but_unreaped_process_counts_as_stopped(factory: ClusterFactory) -> None:
-    settings = factory.settings(orchestration=1, workers=0)
-    child = spawn(plan_instances(settings)[0], settings.logs_dir)
+    # An instance that is not our child and whose parent never reaps it (as a slow init
+    # would not): once SIGTERM ends it, it is a zombie, and stop must take it as stopped at
+    # once instead of waiting for the timeout.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", UNREAPED_CHILD],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        (result,) = stop_records([child.record], timeout=10)  # the default reaper reaps nothing
+        assert parent.stdout is not None
+        zombie_pid = int(parent.stdout.readline())
+        settings = factory.settings(orchestration=1, workers=0)
+        instance = plan_instances(settings)[0]
+        record = spawn_record(instance, zombie_pid)
 
-        assert psutil.Process(child.record.pid).status() == psutil.STATUS_ZOMBIE
+        (result,) = stop_records([record], timeout=10)
+
+        assert psutil.Process(zombie_pid).status() == psutil.STATUS_ZOMBIE
         assert result.outcome is StopOutcome.STOPPED, "a zombie must not wait for the timeout"
     finally:
-        child.process.kill()
-        child.process.wait()
+        parent.kill()
+        parent.wait()
+
+
+UNREAPED_CHILD = """
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    time.sleep(60)
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(60)
+"""
+
+
+def spawn_record(instance: Instance, pid: int) -> InstanceRecord:
+    return InstanceRecord(
+        instance.id, instance.service, instance.number, pid,
+        psutil.Process(pid).create_time(), instance.argv, instance.port, instance.url, "now",
+    )  # fmt: skip
 
 
 def test_a_crash_at_start_is_reported_with_its_log_and_nothing_is_left(
@@ -117,8 +148,12 @@ def test_a_start_that_times_out_stops_what_it_spawned(factory: ClusterFactory) -
     assert str(error.value) == (
         "1 instance(s) not healthy after 1 s:\n"
         f"  orchestration-1: no answer (connection refused) on port {factory.orchestration_port}\n"
+        "stopped what this start spawned: orchestration-1"
+    )
+    assert explain(error.value).endswith(
+        "stopped what this start spawned: orchestration-1\n"
         "read their logs with `invoke cluster.logs --instance=<id>`, or allow more time with "
-        "--timeout; stopped what this start spawned: orchestration-1"
+        "--timeout"
     )
     assert_nothing_running(factory.cluster_dir)
 

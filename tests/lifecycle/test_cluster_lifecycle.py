@@ -8,6 +8,7 @@ import signal
 import httpx
 import pytest
 
+from tasker_cluster.cli.hints import explain
 from tasker_cluster.cli.printer import to_json
 from tasker_cluster.cluster.errors import NotRunningError
 from tasker_cluster.cluster.status import InstanceState
@@ -99,7 +100,7 @@ def test_logs_follow_sees_every_instance_including_ones_started_later(
 
     cluster.start(timeout=30)
     wait_until(lambda: saw({"orchestration-1", "orchestration-2", "worker-python-1"}), 30, "ticks")
-    cluster.start(counts={"orchestration": 3, "worker-python": 1}, timeout=30)
+    cluster.start(cluster.plan({"orchestration": 3, "worker-python": 1}), timeout=30)
     wait_until(lambda: saw({"orchestration-3"}), 30, "ticks of orchestration-3")
 
     tail = cluster.tail_logs(service="worker-python", lines=1)
@@ -121,7 +122,8 @@ def test_a_killed_instance_shows_as_crashed_and_restart_brings_it_back(
     assert cluster.status()[0].detail == f"process {old['orchestration-1']} has exited; see its log"
     with pytest.raises(NotRunningError) as error:
         cluster.signal("orchestration-1", signal.SIGTERM)
-    assert str(error.value) == (
+    assert str(error.value) == "orchestration-1 is not running"
+    assert explain(error.value) == (
         "orchestration-1 is not running; start it with `invoke cluster.start` "
         "or see `invoke cluster.status`"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tasker_cluster.cli.hints import explain
 from tasker_cluster.config.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
 from tasker_cluster.config.instances import plan_instances
 from tasker_cluster.config.loader import PROJECT_ROOT, load_settings, with_counts
@@ -153,7 +154,7 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
         f"TASKER_WORKER_RUBY_COMMAND='${{RUBY_HOME}}/bin/ruby server.rb' (from {profile}): "
         "it refers to ${RUBY_HOME}, which is not set; set RUBY_HOME",
         "TASKER_WORKER_RUST_COMMAND is not set: worker-rust is asked to run 1 instance(s) but "
-        "has no start command; set it, or pick a profile that defines it with --env-file "
+        "has no start command; set it, or pick a profile that defines it "
         "(e.g. config/dotenv/tasker-core.env)",
     ]
     assert str(error.value).startswith("invalid cluster configuration (5 problems):\n  ")
@@ -258,6 +259,10 @@ def test_missing_env_file_is_reported_with_where_it_was_looked_for(tmp_path: Pat
 
     assert str(error.value) == (
         f"env file 'config/dotenv/nope.env' not found (looked in {tmp_path}/config/dotenv, "
+        f"{PROJECT_ROOT}/config/dotenv)"
+    )
+    assert explain(error.value) == (
+        f"env file 'config/dotenv/nope.env' not found (looked in {tmp_path}/config/dotenv, "
         f"{PROJECT_ROOT}/config/dotenv); pass an existing file, "
         "e.g. --env-file config/dotenv/multi-instance.env"
     )
@@ -300,4 +305,43 @@ def test_missing_workdir_of_a_type_asked_to_run_is_refused(tmp_path: Path) -> No
         f"TASKER_ORCHESTRATION_WORKDIR='${{TASKER_CORE_DIR}}' (from config/dotenv/tasker-core.env):"
         f" the directory {tmp_path}/none does not exist; set it to the directory the command "
         "runs in"
+    )
+
+
+def test_a_role_key_makes_any_type_a_worker_and_a_bad_role_is_named() -> None:
+    sidecar = {
+        "TASKER_SIDECAR_INSTANCES": "1",
+        "TASKER_SIDECAR_BASE_PORT": "9700",
+        "TASKER_SIDECAR_COMMAND": "{python} -c pass",
+    }
+    plain = load_settings([], sidecar, ENVIRON)
+    assert plain.service_type("sidecar").role == "orchestration"
+    assert plain.service_type("worker-python").role == "worker"
+    (instance,) = [i for i in plan_instances(plain) if i.service == "sidecar"]
+    assert "TASKER_WORKER_ID" not in instance.environment
+
+    as_worker = load_settings([], {**sidecar, "TASKER_SIDECAR_ROLE": "Worker"}, ENVIRON)
+    (instance,) = [i for i in plan_instances(as_worker) if i.service == "sidecar"]
+    assert instance.environment["TASKER_WORKER_ID"] == "sidecar-1"
+
+    with pytest.raises(ConfigError) as error:
+        load_settings([], {**sidecar, "TASKER_SIDECAR_ROLE": "scheduler"}, ENVIRON)
+    assert problems_of(error) == [
+        "TASKER_SIDECAR_ROLE='scheduler' (from overrides): a role must be one of "
+        "orchestration, worker; set it to orchestration"
+    ]
+
+
+def test_a_plan_names_its_instances_once_with_where_each_count_came_from() -> None:
+    settings = load_settings([], {}, ENVIRON)
+
+    plan = plan_instances(
+        settings, {"orchestration": "3"}, {"orchestration": "the --orchestration flag"}, others=None
+    )
+    assert plan.summary() == "3 orchestration, 2 worker-python"
+    assert plan.settings.service_type("orchestration").instances == 3
+    with pytest.raises(ConfigError) as error:
+        plan_instances(settings, {"orchestration": "many"}, {"orchestration": "the --scale flag"})
+    assert problems_of(error)[0].startswith(
+        "TASKER_ORCHESTRATION_INSTANCES='many' (from the --scale flag): an instance count"
     )

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tasker_cluster.cli.tables import new_table, print_table
 from tasker_cluster.load.report import LoadReport
 from tasker_cluster.load.tracking import Progress as RunProgress
 
@@ -20,11 +21,8 @@ def _ms(value: float) -> str:
 def _table(
     title: str, columns: Sequence[str], right: Collection[str] = (), *, show_header: bool = True
 ) -> Table:
-    """A left-titled table with `columns`, those named in `right` right-aligned."""
-    table = Table(title=title, title_justify="left", show_header=show_header)
-    for name in columns:
-        table.add_column(name, justify="right" if name in right else "left")
-    return table
+    """A left-titled, bordered table with `columns`, those named in `right` right-aligned."""
+    return new_table(columns, right=right, title=title, show_header=show_header, bordered=True)
 
 
 def headline(report: LoadReport) -> str:
@@ -39,13 +37,13 @@ def headline(report: LoadReport) -> str:
 def render_report(report: LoadReport, console: Console) -> None:
     style = "bold green" if report.ok else "bold red"
     console.print(headline(report), style=style, highlight=False)
-    console.print(_overview(report))
-    console.print(_instances(report))
+    print_table(_overview(report), console)
+    print_table(_instances(report), console)
     if report.workers:
-        console.print(_workers(report))
-    console.print(_invariants(report))
+        print_table(_workers(report), console)
+    print_table(_invariants(report), console)
     if report.faults:
-        console.print(_faults(report))
+        print_table(_faults(report), console)
     if report.create_errors:
         console.print(f"[red]{report.create_errors} creation(s) failed[/red], e.g.:")
         for example in report.create_error_examples[:5]:

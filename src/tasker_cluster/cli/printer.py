@@ -1,13 +1,16 @@
-"""Formatting only: `id |` prefixes padded to the widest, colour only on a TTY, tables."""
+"""Formatting only: `id |` prefixes padded to the widest, status, stop and start tables.
+
+Colour follows the one policy of `cli.tables.wants_colour`.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, Any
+from typing import Any
 
+from tasker_cluster.cli.tables import cell, new_table, render_lines, wants_colour
 from tasker_cluster.cluster.start import StartReport
 from tasker_cluster.cluster.status import InstanceState, InstanceStatus
 from tasker_cluster.logs import LogLine
@@ -15,25 +18,20 @@ from tasker_cluster.process.stop import StopOutcome, StopResult
 
 _RESET = "\x1b[0m"
 _PALETTE = ("\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[96m", "\x1b[93m")
-_STATE_COLOURS = {
-    InstanceState.HEALTHY: "\x1b[32m",
-    InstanceState.UNHEALTHY: "\x1b[33m",
-    InstanceState.STARTING: "\x1b[36m",
-    InstanceState.CRASHED: "\x1b[31m",
-    InstanceState.STOPPED: "\x1b[2m",
+_STATE_STYLES = {
+    InstanceState.HEALTHY: "green",
+    InstanceState.UNHEALTHY: "yellow",
+    InstanceState.STARTING: "cyan",
+    InstanceState.CRASHED: "red",
+    InstanceState.STOPPED: "dim",
 }
-_OUTCOME_COLOURS = {
-    StopOutcome.STOPPED: "\x1b[32m",
-    StopOutcome.KILLED: "\x1b[33m",
-    StopOutcome.NOT_RUNNING: "\x1b[2m",
-    StopOutcome.SURVIVED: "\x1b[31m",
+_OUTCOME_STYLES = {
+    StopOutcome.STOPPED: "green",
+    StopOutcome.KILLED: "yellow",
+    StopOutcome.NOT_RUNNING: "dim",
+    StopOutcome.SURVIVED: "red",
 }
 STATUS_COLUMNS = ("INSTANCE", "STATE", "PID", "PORT", "UPTIME", "CPU%", "RSS", "HEALTH", "DETAIL")
-
-
-def wants_colour(stream: IO[str]) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set."""
-    return stream.isatty() and not os.environ.get("NO_COLOR")
 
 
 def paint(text: str, code: str, colour: bool) -> str:
@@ -87,25 +85,25 @@ def size(count: int | None) -> str:
     return f"{count} B"
 
 
-CellPainter = Callable[[int, int, str], str]
+CellStyle = Callable[[int, int], str | None]
 
 
 def table(
-    rows: Sequence[Sequence[str]], headers: Sequence[str], paint_cell: CellPainter | None = None
+    rows: Sequence[Sequence[str]],
+    headers: Sequence[str],
+    style_cell: CellStyle | None = None,
+    *,
+    colour: bool = False,
 ) -> list[str]:
-    """Left-aligned columns two spaces apart; the last column is never padded.
+    """Left-aligned columns two spaces apart, no trailing blanks (the one renderer: rich).
 
-    `paint_cell(row, column, padded text)` may colour a body cell after it was padded.
+    `style_cell(row, column)` may name a rich style for a body cell, used only with `colour`.
     """
-    widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    rendered = new_table(headers)
     for number, row in enumerate(rows):
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=False)]
-        cells.append(row[-1])
-        if paint_cell is not None:
-            cells = [paint_cell(number, column, cell) for column, cell in enumerate(cells)]
-        lines.append("  ".join(cells).rstrip())
-    return lines
+        styles = [style_cell(number, column) if style_cell else None for column in range(len(row))]
+        rendered.add_row(*(cell(text, style) for text, style in zip(row, styles, strict=True)))
+    return render_lines(rendered, colour)
 
 
 def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
@@ -124,10 +122,10 @@ def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
         for row in rows
     ]
 
-    def paint_state(number: int, column: int, text: str) -> str:
-        return paint(text, _STATE_COLOURS[rows[number].state], colour) if column == 1 else text
+    def state_style(number: int, column: int) -> str | None:
+        return _STATE_STYLES[rows[number].state] if column == 1 else None
 
-    return [*table(cells, STATUS_COLUMNS, paint_state), status_summary(rows)]
+    return [*table(cells, STATUS_COLUMNS, state_style, colour=colour), status_summary(rows)]
 
 
 def status_summary(rows: Sequence[InstanceStatus]) -> str:
@@ -149,12 +147,11 @@ def stop_lines(results: Sequence[StopResult], elapsed: float, colour: bool) -> l
         for result in results
     ]
 
-    def paint_outcome(number: int, column: int, text: str) -> str:
-        code = _OUTCOME_COLOURS[results[number].outcome]
-        return paint(text, code, colour) if column == 1 else text
+    def outcome_style(number: int, column: int) -> str | None:
+        return _OUTCOME_STYLES[results[number].outcome] if column == 1 else None
 
     headers = ("INSTANCE", "RESULT", "PID", "DETAIL")
-    lines = table(cells, headers, paint_outcome) if results else []
+    lines = table(cells, headers, outcome_style, colour=colour) if results else []
     counts = {o: sum(r.outcome is o for r in results) for o in StopOutcome}
     parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
     return [*lines, f"{', '.join(parts) or 'nothing to stop'} in {elapsed:.1f} s"]
@@ -196,3 +193,14 @@ def to_json(data: Any) -> str:
         return value
 
     return json.dumps(plain(data), indent=2, default=str)
+
+
+__all__ = [
+    "LogFormatter",
+    "start_lines",
+    "status_lines",
+    "stop_lines",
+    "table",
+    "to_json",
+    "wants_colour",
+]

@@ -29,11 +29,9 @@ class StartTimeoutError(ClusterError):
         self.pending = tuple(pending)
         self.stopped = tuple(stopped)
         waiting = "\n".join(f"  {instance_id}: {detail}" for instance_id, detail in self.pending)
-        cleanup = f"; stopped what this start spawned: {', '.join(stopped)}" if stopped else ""
+        cleanup = f"\nstopped what this start spawned: {', '.join(stopped)}" if stopped else ""
         super().__init__(
-            f"{len(self.pending)} instance(s) not healthy after {timeout:g} s:\n{waiting}\n"
-            f"read their logs with `invoke cluster.logs --instance=<id>`, or allow more time "
-            f"with --timeout{cleanup}"
+            f"{len(self.pending)} instance(s) not healthy after {timeout:g} s:\n{waiting}{cleanup}"
         )
 
 
@@ -45,7 +43,7 @@ class InstanceNotConfiguredError(ClusterError):
         self.service = service
         super().__init__(
             f"cannot restart {instance_id}: the current configuration does not define it "
-            f"(service type {service!r}); pass the --env-file it was started with"
+            f"(service type {service!r}); use the configuration it was started with"
         )
 
 
@@ -54,10 +52,7 @@ class NotRunningError(ClusterError):
 
     def __init__(self, instance_id: str) -> None:
         self.instance_id = instance_id
-        super().__init__(
-            f"{instance_id} is not running; start it with `invoke cluster.start` "
-            "or see `invoke cluster.status`"
-        )
+        super().__init__(f"{instance_id} is not running")
 
 
 class UnknownInstanceError(ClusterError):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from tasker_cluster.cluster.errors import (
 from tasker_cluster.cluster.start import StartReport, start_instances
 from tasker_cluster.cluster.status import InstanceStatus, collect_status
 from tasker_cluster.config.errors import UnknownServiceError
-from tasker_cluster.config.instances import Instance, instance_for_id, plan_instances
+from tasker_cluster.config.instances import Instance, Plan, instance_for_id, plan_instances
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.health.readiness import ProgressCallback
 from tasker_cluster.logs import LogFollower, LogLine, Selector, tail_logs
@@ -28,7 +26,6 @@ from tasker_cluster.process.records import (
     read_records,
     remove_record,
 )
-from tasker_cluster.process.spawn import Spawned
 from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records
 from tasker_cluster.process.trees import collect_trees
 
@@ -45,23 +42,35 @@ class Cluster:
     ) -> None:
         self.settings = settings
         self.lock_timeout = lock_timeout
-        self._children: dict[int, Spawned] = {}
 
-    def plan(self, counts: Mapping[str, int] | None = None) -> list[Instance]:
-        """The instances `counts` asks for (types not named run none); default: settings."""
-        return plan_instances(self.settings, counts)
+    def plan(
+        self,
+        counts: Mapping[str, int | str] | None = None,
+        origins: Mapping[str, str] | None = None,
+        *,
+        others: int | None = 0,
+    ) -> Plan:
+        """The instances `counts` asks for, validated; default: the counts of the settings.
+
+        Types `counts` does not name run `others` instances (`None`: as configured). A count
+        may be text as a flag gave it; `origins` says where each came from, for messages.
+        """
+        return plan_instances(self.settings, counts, origins, others=others)
 
     def start(
         self,
-        counts: Mapping[str, int] | None = None,
+        plan: Plan | None = None,
+        *,
         wait: bool = True,
         timeout: float = 60.0,
         on_progress: ProgressCallback | None = None,
     ) -> StartReport:
-        """Start the planned instances that are not running; with `wait`, until all healthy."""
-        planned = self.plan(counts)
+        """Start the instances of `plan` (default: `self.plan()`) that are not running; with
+        `wait`, until all are healthy. The report carries the plan and what was spawned."""
         with self._lock():
-            return self._start(planned, wait, timeout, on_progress)
+            return start_instances(
+                plan or self.plan(), wait=wait, timeout=timeout, on_progress=on_progress
+            )
 
     def stop(
         self, service: str | None = None, instance: str | None = None, timeout: float = 10.0
@@ -82,9 +91,11 @@ class Cluster:
     ) -> StartReport:
         """Stop the selected instances, then start them again with the current settings."""
         with self._lock():
-            selected = self._select_instances(service, instance)
+            selected = Plan(self.settings, tuple(self._select_instances(service, instance)))
             self._stop(service, instance, timeout)
-            return self._start(selected, wait, start_timeout, on_progress)
+            return start_instances(
+                selected, wait=wait, timeout=start_timeout, on_progress=on_progress
+            )
 
     def status(
         self, service: str | None = None, instance: str | None = None, health_timeout: float = 2.0
@@ -120,7 +131,7 @@ class Cluster:
 
     def log_path(self, instance_id: str) -> Path:
         """`<cluster dir>/.logs/<id>.log`, where the instance's stdout and stderr go."""
-        return self.settings.logs_dir / f"{instance_id}.log"
+        return self.settings.log_path(instance_id)
 
     def log_selector(self, service: str | None = None, instance: str | None = None) -> Selector:
         self._check_service(service)
@@ -140,32 +151,6 @@ class Cluster:
     def _lock(self) -> ClusterLock:
         return ClusterLock(self.settings.lock_path, self.lock_timeout)
 
-    def _reap(self, pid: int) -> None:
-        """Collect the exit status of a child of this process so it does not stay a zombie."""
-        spawned = self._children.pop(pid, None)
-        if spawned is not None:
-            spawned.process.poll()
-            return
-        with contextlib.suppress(ChildProcessError, OSError):
-            os.waitpid(pid, os.WNOHANG)
-
-    def _start(
-        self,
-        planned: list[Instance],
-        wait: bool,
-        timeout: float,
-        on_progress: ProgressCallback | None,
-    ) -> StartReport:
-        return start_instances(
-            self.settings,
-            planned,
-            wait=wait,
-            timeout=timeout,
-            on_progress=on_progress,
-            reap=self._reap,
-            children=self._children,
-        )
-
     def _stop(self, service: str | None, instance: str | None, timeout: float) -> list[StopResult]:
         self._check_service(service)
         chosen = [
@@ -175,7 +160,7 @@ class Cluster:
             self._check_instance(instance)
             owner = self.settings.service_of(instance) or "unknown"
             return [StopResult(instance, owner, StopOutcome.NOT_RUNNING, None, "no record")]
-        results = stop_records(chosen, timeout, self._reap)
+        results = stop_records(chosen, timeout)
         for result in results:
             if result.outcome is not StopOutcome.SURVIVED:
                 remove_record(self.settings.pids_dir, result.instance_id)

@@ -27,10 +27,7 @@ class EnvFileNotFoundError(ClusterError):
         self.path = path
         self.searched = tuple(searched)
         places = ", ".join(str(place) for place in self.searched)
-        super().__init__(
-            f"env file {str(path)!r} not found (looked in {places}); pass an existing file, "
-            "e.g. --env-file config/dotenv/multi-instance.env"
-        )
+        super().__init__(f"env file {str(path)!r} not found (looked in {places})")
 
 
 class UnknownServiceError(ClusterError):

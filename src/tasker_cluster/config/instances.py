@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,17 +61,47 @@ def build_instance(settings: ClusterSettings, service: ServiceType, number: int)
     )
 
 
+@dataclass(frozen=True)
+class Plan:
+    """The instances one `start` runs, and the settings (counts applied) they came from."""
+
+    settings: ClusterSettings
+    instances: tuple[Instance, ...]
+
+    def __iter__(self) -> Iterator[Instance]:
+        return iter(self.instances)
+
+    def __len__(self) -> int:
+        return len(self.instances)
+
+    def __getitem__(self, index: int) -> Instance:
+        return self.instances[index]
+
+    def count(self, service: str) -> int:
+        return sum(instance.service == service for instance in self.instances)
+
+    def summary(self) -> str:
+        """`2 orchestration, 3 worker-python`, in service order; types that run none left out."""
+        services = dict.fromkeys(instance.service for instance in self.instances)
+        return ", ".join(f"{self.count(service)} {service}" for service in services)
+
+
 def plan_instances(
-    settings: ClusterSettings, counts: Mapping[str, int] | None = None
-) -> list[Instance]:
-    """Every instance to run: `counts` per type (types not named run none), default: settings."""
+    settings: ClusterSettings,
+    counts: Mapping[str, int | str] | None = None,
+    origins: Mapping[str, str] | None = None,
+    *,
+    others: int | None = 0,
+) -> Plan:
+    """Every instance to run: `counts` per type (see `with_counts`), default: the settings."""
     if counts is not None:
-        settings = with_counts(settings, counts)
-    return [
+        settings = with_counts(settings, counts, origins, others=others)
+    instances = tuple(
         build_instance(settings, service, number)
         for service in settings.service_types
         for number in range(1, _count(service, settings.multi_instance) + 1)
-    ]
+    )
+    return Plan(settings, instances)
 
 
 def _count(service: ServiceType, multi_instance: bool) -> int:

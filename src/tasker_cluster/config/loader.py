@@ -20,7 +20,7 @@ from tasker_cluster.config.layers import (
     LayeredConfig,
     env_file_layer,
 )
-from tasker_cluster.config.model import ClusterSettings, ServiceType, key_part
+from tasker_cluster.config.model import ClusterSettings, ServiceType, instances_key
 from tasker_cluster.config.rules import build_settings
 
 __all__ = [
@@ -91,14 +91,30 @@ def load_settings(
 
 
 def with_counts(
-    settings: ClusterSettings, counts: Mapping[str, int], origin: str = "the counts argument"
+    settings: ClusterSettings,
+    counts: Mapping[str, int | str],
+    origins: Mapping[str, str] | None = None,
+    *,
+    others: int | None = 0,
 ) -> ClusterSettings:
-    """The same settings running exactly `counts` instances (types not named run none)."""
+    """The same settings running `counts` instances per type, validated like any other value.
+
+    A count may be text as a flag gave it (`"abc"` is reported like a bad value in an env
+    file). `origins` names where each type's count came from (default: "the counts
+    argument"). Types not named run `others` instances (default none); `others=None` keeps
+    their configured counts.
+    """
     for name in counts:
         settings.service_type(name)
-    values = {
-        f"TASKER_{key_part(service.name)}_INSTANCES": str(counts.get(service.name, 0))
-        for service in settings.service_types
-    }
-    layer = ConfigLayer(values, default_origin=origin)
+    values: dict[str, str] = {}
+    labels: dict[str, str] = {}
+    for service in settings.service_types:
+        if service.name in counts:
+            values[instances_key(service.name)] = str(counts[service.name])
+            labels[instances_key(service.name)] = (origins or {}).get(
+                service.name, "the counts argument"
+            )
+        elif others is not None:
+            values[instances_key(service.name)] = str(others)
+    layer = ConfigLayer(values, labels, default_origin="the counts argument")
     return build_settings(LayeredConfig((layer, *settings.layers)))

@@ -12,6 +12,10 @@ from tasker_cluster.config.layers import ConfigLayer
 
 INSTANCE_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$")
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "", "::", "[::]"})
+LOG_SUFFIX = ".log"
+ORCHESTRATION_ROLE = "orchestration"
+WORKER_ROLE = "worker"
+ROLES = (ORCHESTRATION_ROLE, WORKER_ROLE)
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,18 @@ def key_part(service: str) -> str:
     return service.upper().replace("-", "_")
 
 
+def instances_key(service: str) -> str:
+    """`worker-python` -> `TASKER_WORKER_PYTHON_INSTANCES`, the key that holds its count."""
+    return f"TASKER_{key_part(service)}_INSTANCES"
+
+
+def default_role(service: str) -> str:
+    """The role of a type whose `TASKER_<TYPE>_ROLE` is not set: a type with `worker` as one
+    of its dash-separated words (`worker-python`, `rust-worker`) is a worker, any other one
+    orchestration."""
+    return WORKER_ROLE if WORKER_ROLE in service.split("-") else ORCHESTRATION_ROLE
+
+
 @dataclass(frozen=True)
 class ServiceType:
     """One kind of service: how many instances, from which port, run how, checked where."""
@@ -51,6 +67,7 @@ class ServiceType:
     workdir: str
     health_path: str
     legacy_name: str
+    role: str = ORCHESTRATION_ROLE
 
     @property
     def env_prefix(self) -> str:
@@ -61,7 +78,7 @@ class ServiceType:
 
     @property
     def is_worker(self) -> bool:
-        return self.name.startswith("worker")
+        return self.role == WORKER_ROLE
 
     def instance_id(self, number: int, multi_instance: bool) -> str:
         return f"{self.name}-{number}" if multi_instance else self.legacy_name
@@ -95,6 +112,15 @@ class ClusterSettings:
     @property
     def lock_path(self) -> Path:
         return self.pids_dir / ".lock"
+
+    def log_path(self, instance_id: str) -> Path:
+        """`<cluster dir>/.logs/<id>.log`, where the instance's stdout and stderr go."""
+        return self.logs_dir / f"{instance_id}{LOG_SUFFIX}"
+
+    def role_of(self, service: str) -> str:
+        """The role of a configured type, or the default role of an unknown (recorded) one."""
+        known = {s.name: s.role for s in self.service_types}
+        return known.get(service, default_role(service))
 
     @property
     def probe_host(self) -> str:

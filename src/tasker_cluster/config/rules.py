@@ -18,8 +18,10 @@ from tasker_cluster.config.errors import ConfigError
 from tasker_cluster.config.layers import LayeredConfig
 from tasker_cluster.config.model import (
     INSTANCE_ID_PATTERN,
+    ROLES,
     ClusterSettings,
     ServiceType,
+    default_role,
     key_part,
     type_name,
 )
@@ -28,7 +30,15 @@ from tasker_cluster.config.problems import ConfigProblem
 from tasker_cluster.config.reader import ConfigReader
 
 TYPE_KEY = re.compile(r"^TASKER_([A-Z][A-Z0-9_]*?)_(INSTANCES|BASE_PORT|COMMAND)$")
-TYPE_KEY_SUFFIXES = ("INSTANCES", "BASE_PORT", "COMMAND", "WORKDIR", "HEALTH_PATH", "LEGACY_NAME")
+TYPE_KEY_SUFFIXES = (
+    "INSTANCES",
+    "BASE_PORT",
+    "COMMAND",
+    "WORKDIR",
+    "HEALTH_PATH",
+    "LEGACY_NAME",
+    "ROLE",
+)
 GLOBAL_KEYS = frozenset(
     {"TASKER_MULTI_INSTANCE_MODE", "TASKER_BIND_HOST", "TASKER_CLUSTER_DIR", "TASKER_PROJECT_ROOT"}
 )
@@ -86,7 +96,14 @@ def read_service(
         workdir=reader.text(f"{prefix}_WORKDIR") or "{project_root}",
         health_path=reader.text(f"{prefix}_HEALTH_PATH") or "/health",
         legacy_name=reader.text(f"{prefix}_LEGACY_NAME") or LEGACY_NAMES.get(name, name),
+        role=(reader.text(f"{prefix}_ROLE") or default_role(name)).strip().lower(),
     )
+    if service.role not in ROLES:
+        reader.problem(
+            service.key("ROLE"),
+            f"a role must be one of {', '.join(ROLES)}",
+            f"set it to {default_role(name)}",
+        )
     if not service.health_path.startswith("/") or any(c.isspace() for c in service.health_path):
         reader.problem(
             service.key("HEALTH_PATH"),
@@ -124,8 +141,7 @@ def _check_runnable(
         reader.problem(
             command_key,
             f"{asked} but has no start command",
-            "set it, or pick a profile that defines it with "
-            "--env-file (e.g. config/dotenv/tasker-core.env)",
+            "set it, or pick a profile that defines it (e.g. config/dotenv/tasker-core.env)",
         )
     elif not service.command and not reader.has_problem(command_key):
         reader.problem(command_key, "the command is empty", "set a start command")

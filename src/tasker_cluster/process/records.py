@@ -17,6 +17,7 @@ from typing import Any
 import psutil
 
 from tasker_cluster.process.errors import RecordError
+from tasker_cluster.process.exits import has_exited
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ def liveness(record: InstanceRecord) -> tuple[Liveness, psutil.Process | None]:
         process = psutil.Process(record.pid)
         if abs(process.create_time() - record.create_time) > CREATE_TIME_TOLERANCE:
             return Liveness.REUSED, None
-        if process.status() == psutil.STATUS_ZOMBIE:
+        if has_exited(process):
             return Liveness.GONE, None
     except (psutil.NoSuchProcess, psutil.ZombieProcess):
         return Liveness.GONE, None

@@ -28,10 +28,9 @@ class Spawned:
     log_path: Path
 
 
-def spawn(instance: Instance, logs_dir: Path) -> Spawned:
-    """Start `instance` in its own session, stdout and stderr appended to `<id>.log`."""
-    logs_dir.mkdir(parents=True, exist_ok=True)
-    log_path = logs_dir / f"{instance.id}.log"
+def spawn(instance: Instance, log_path: Path) -> Spawned:
+    """Start `instance` in its own session, stdout and stderr appended to `log_path`."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:
         try:
             process = subprocess.Popen(

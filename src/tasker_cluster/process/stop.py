@@ -1,25 +1,25 @@
-"""Spawn instances detached; stop whole process trees in parallel (TERM, grace, KILL)."""
+"""Stop whole process trees in parallel: SIGTERM to all at once, one grace period, SIGKILL."""
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import signal
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psutil
 
+from tasker_cluster.process.exits import has_exited, reap_if_child
 from tasker_cluster.process.records import InstanceRecord, Liveness
 from tasker_cluster.process.trees import ProcessTree, collect_trees
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.02
 KILL_GRACE = 5.0
-
-Reaper = Callable[[int], None]
 
 
 class StopOutcome(enum.StrEnum):
@@ -40,46 +40,28 @@ class StopResult:
     detail: str = ""
 
 
-def _is_gone(process: psutil.Process, reap: Reaper) -> bool:
-    """Exited processes count as gone, zombies included (slow init reaping must not stall us)."""
-    try:
-        if process.status() == psutil.STATUS_ZOMBIE:
-            reap(process.pid)
-            return True
-        return not process.is_running()
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.AccessDenied:
-        return False
-
-
-def wait_gone(
-    processes: Sequence[psutil.Process], deadline: float, reap: Reaper
-) -> list[psutil.Process]:
-    """Poll until every process is gone or the monotonic deadline passes; return survivors."""
+def wait_gone(processes: Sequence[psutil.Process], deadline: Deadline) -> list[psutil.Process]:
+    """Poll until every process has exited (zombies count) or the deadline passes; return
+    the survivors."""
     alive = list(processes)
-    while alive:
-        alive = [process for process in alive if not _is_gone(process, reap)]
-        if not alive or time.monotonic() >= deadline:
-            break
-        time.sleep(POLL_INTERVAL)
+
+    def all_gone() -> bool:
+        alive[:] = [process for process in alive if not has_exited(process)]
+        return not alive
+
+    with contextlib.suppress(WaitTimeoutError):
+        wait_for(all_gone, deadline, "processes to exit", interval=POLL_INTERVAL)
     return alive
 
 
-def _no_reap(pid: int) -> None:
-    del pid
-
-
-def stop_records(
-    records: Sequence[InstanceRecord], timeout: float, reap: Reaper = _no_reap
-) -> list[StopResult]:
+def stop_records(records: Sequence[InstanceRecord], timeout: float) -> list[StopResult]:
     """SIGTERM every tree at once, SIGKILL what outlives `timeout`, all on one deadline."""
     trees = collect_trees(records)
-    deadline = time.monotonic() + timeout
+    deadline = Deadline(timeout)
     for tree in trees:
         tree.signal(signal.SIGTERM)
     everything = [process for tree in trees for process in tree.processes]
-    survivors = {process.pid for process in wait_gone(everything, deadline, reap)}
+    survivors = {process.pid for process in wait_gone(everything, deadline)}
     killed = [tree for tree in trees if survivors & tree.members.keys()]
     for tree in killed:
         log.info(
@@ -87,10 +69,10 @@ def stop_records(
         )
         tree.signal(signal.SIGKILL, only=survivors)
     leftover = [process for tree in killed for process in tree.processes]
-    unkillable = {p.pid for p in wait_gone(leftover, time.monotonic() + KILL_GRACE, reap)}
+    unkillable = {p.pid for p in wait_gone(leftover, Deadline(KILL_GRACE))}
     for tree in trees:
         if tree.liveness is not Liveness.REUSED:
-            reap(tree.record.pid)
+            reap_if_child(tree.record.pid)
     return [_result(tree, killed, unkillable) for tree in trees]
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import psutil
 
+from tasker_cluster.process.exits import has_exited
 from tasker_cluster.process.records import CREATE_TIME_TOLERANCE, InstanceRecord, Liveness, liveness
 
 
@@ -75,15 +76,6 @@ def _own_ancestors() -> list[psutil.Process]:
         return []
 
 
-def _is_zombie(process: psutil.Process) -> bool:
-    try:
-        return process.status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.AccessDenied:
-        return False
-
-
 def collect_trees(records: Sequence[InstanceRecord]) -> list[ProcessTree]:
     """Snapshot the process tree of every record, before anything is signalled.
 
@@ -113,7 +105,7 @@ def collect_trees(records: Sequence[InstanceRecord]) -> list[ProcessTree]:
             if related and member.create_time >= earliest:
                 tree.members.setdefault(member.process.pid, member.process)
         for pid, process in list(tree.members.items()):
-            if _is_zombie(process):
+            if has_exited(process):
                 del tree.members[pid]
             elif tree.group is not None and _group_of(pid) != tree.group:
                 tree.outside_group.add(pid)

@@ -12,6 +12,12 @@ from tasker_cluster.client.cluster_config import ClusterConfig
 from tasker_cluster.client.strategies import RoundRobin, Strategy
 from tasker_cluster.cluster.facade import Cluster
 from tasker_cluster.config.loader import ClusterSettings, load_settings
+from tasker_cluster.config.model import (
+    ORCHESTRATION_ROLE,
+    WORKER_ROLE,
+    instances_key,
+    key_part,
+)
 from tasker_cluster.process.errors import PortsInUseError
 from tasker_cluster.process.records import InstanceRecord
 from tasker_cluster.testing.errors import ManagerStateError
@@ -19,7 +25,6 @@ from tasker_cluster.testing.free_ports import free_port_range
 
 logger = logging.getLogger(__name__)
 
-ORCHESTRATION = "orchestration"
 DEFAULT_WORKER_SERVICE = "worker-python"
 PORT_ATTEMPTS = 3
 CRASH_TEST_SECONDS = "4"
@@ -63,7 +68,7 @@ class ManagedSpec:
 
 def start_managed(spec: ManagedSpec) -> tuple[Cluster, SettingsSource]:
     """Start the instances on free ports and wait until healthy; retries on a port race."""
-    counts = {ORCHESTRATION: spec.orchestration, spec.worker_service: spec.workers}
+    counts = {ORCHESTRATION_ROLE: spec.orchestration, spec.worker_service: spec.workers}
     for attempt in range(1, PORT_ATTEMPTS + 1):
         source = SettingsSource(
             [spec.env_file] if spec.env_file else [],
@@ -71,7 +76,7 @@ def start_managed(spec: ManagedSpec) -> tuple[Cluster, SettingsSource]:
         )
         lifecycle = Cluster(source())
         try:
-            lifecycle.start(counts=counts, wait=True, timeout=spec.timeout)
+            lifecycle.start(timeout=spec.timeout)
         except PortsInUseError:
             lifecycle.stop()
             if attempt == PORT_ATTEMPTS or not spec.free_ports:
@@ -86,7 +91,9 @@ def start_managed(spec: ManagedSpec) -> tuple[Cluster, SettingsSource]:
 
 
 def _managed_overrides(spec: ManagedSpec, counts: Mapping[str, int]) -> dict[str, str]:
-    """Instance ids and single/multi-instance mode come from the env file or the defaults."""
+    """The managed cluster's own configuration: its counts (types not named run none), free
+    ports, directory and database. Instance ids and single/multi-instance mode come from the
+    env file or the defaults."""
     overrides = {
         "TASKER_CLUSTER_DIR": str(spec.cluster_dir),
         "TASKER_BIND_HOST": "127.0.0.1",
@@ -97,12 +104,11 @@ def _managed_overrides(spec: ManagedSpec, counts: Mapping[str, int]) -> dict[str
     }
     taken: set[int] = set()
     for service, count in counts.items():
-        prefix = "TASKER_" + service.upper().replace("-", "_")
-        overrides[f"{prefix}_INSTANCES"] = str(count)
+        overrides[instances_key(service)] = str(count)
         if count and spec.free_ports:
             base = free_port_range(count, avoid=taken)
             taken.update(range(base, base + count))
-            overrides[f"{prefix}_BASE_PORT"] = str(base)
+            overrides[f"TASKER_{key_part(service)}_BASE_PORT"] = str(base)
     overrides.update(spec.env)
     return overrides
 
@@ -115,11 +121,15 @@ def attach_settings(cluster_dir: Path, env_file: Path | None) -> SettingsSource:
 
 
 def topology_from_records(
-    records: Sequence[InstanceRecord], strategy: Strategy | None, cluster_dir: Path
+    records: Sequence[InstanceRecord],
+    settings: ClusterSettings,
+    strategy: Strategy | None,
 ) -> Topology:
+    """Orchestration and worker instances by the role of their service type."""
     ordered = sorted(records, key=lambda r: (r.service, r.number))
-    orchestration = [r for r in ordered if r.service == ORCHESTRATION]
-    workers = [r for r in ordered if r.service.startswith("worker")]
+    orchestration = [r for r in ordered if settings.role_of(r.service) == ORCHESTRATION_ROLE]
+    workers = [r for r in ordered if settings.role_of(r.service) == WORKER_ROLE]
+    cluster_dir = settings.cluster_dir
     if not orchestration:
         raise ManagerStateError(
             "attach to the cluster",

@@ -164,7 +164,7 @@ class MultiInstanceTestManager:
     ) -> None:
         assert self._cluster_dir is not None
         self._faults = FaultInjector(lifecycle, source, self._probe)
-        topology = topology_from_records(lifecycle.records(), strategy, self._cluster_dir)
+        topology = topology_from_records(lifecycle.records(), lifecycle.settings, strategy)
         self._orchestration_ids = topology.orchestration_ids
         self._worker_ids = topology.worker_ids
         self._cluster = OrchestrationCluster(topology.config)
@@ -379,7 +379,8 @@ class MultiInstanceTestManager:
         self._faults.resume_all()
         if not self._owns_processes:
             return ()
-        report = await asyncio.to_thread(self._faults.lifecycle.start, None, True, timeout)
+        lifecycle = self._faults.lifecycle
+        report = await asyncio.to_thread(lambda: lifecycle.start(timeout=timeout))
         if report.started:
             logger.warning("restarted instances a test left stopped: %s", ", ".join(report.started))
         return report.started

@@ -1,0 +1,27 @@
+"""`cluster.restart`: stop the selected instances, then start them again."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+from tasker_cluster.cli import printer
+from tasker_cluster.cli.progress import progress_view
+from tasker_cluster.cli.session import interrupt_undoes, open_cluster, write_lines
+
+
+def run_restart(
+    env_file: str | None,
+    service: str | None,
+    instance: str | None,
+    timeout: float,
+    *,
+    out: IO[str] | None = None,
+) -> None:
+    out = out or sys.stdout
+    cluster = open_cluster(env_file)
+    with interrupt_undoes("restart"), progress_view(out, 0) as on_progress:
+        report = cluster.restart(
+            service=service, instance=instance, timeout=timeout, on_progress=on_progress
+        )
+    write_lines(out, printer.start_lines(report))

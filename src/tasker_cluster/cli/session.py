@@ -1,0 +1,63 @@
+"""What every command shares: one session (logging, errors as exit codes), the cluster it
+acts on, output helpers."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from invoke.exceptions import Exit
+
+from tasker_cluster.cli.hints import explain
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.loader import load_settings
+from tasker_cluster.errors import ClusterError
+
+WATCH_INTERVAL = 2.0
+CLEAR_SCREEN = "\x1b[H\x1b[2J"
+INTERRUPTED = 130
+
+
+def write_lines(out: IO[str], lines: Iterable[str]) -> None:
+    out.writelines(f"{line}\n" for line in lines)
+    out.flush()
+
+
+@contextlib.contextmanager
+def cli_session() -> Iterator[None]:
+    """Log warnings to stderr; turn library errors into `invoke.Exit` with their message."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        yield
+    except ClusterError as error:
+        raise Exit(explain(error), code=1) from None
+
+
+@contextlib.contextmanager
+def interrupt_undoes(command: str) -> Iterator[None]:
+    """Ctrl-C during a start or restart: the library stopped what it spawned; say so."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Exit(
+            f"interrupted: stopped every instance this {command} had spawned", code=INTERRUPTED
+        ) from None
+
+
+def repeat_until_interrupted(step: Callable[[], None], interval: float) -> None:
+    """Run `step` every `interval` seconds until Ctrl-C."""
+    try:
+        while True:
+            step()
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return
+
+
+def open_cluster(env_file: str | None) -> Cluster:
+    """The cluster the settings of `env_file` describe (the default profile if None)."""
+    return Cluster(load_settings([Path(env_file)] if env_file else None))

@@ -1,0 +1,70 @@
+"""`cluster.start`: plan the instances (counts from the profile, `--scale` and the per-type
+flags), start them in parallel and wait until all are healthy."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import IO
+
+from tasker_cluster.cli import printer
+from tasker_cluster.cli.progress import progress_view
+from tasker_cluster.cli.session import interrupt_undoes, open_cluster, write_lines
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.cluster.start import StartReport
+from tasker_cluster.config.errors import ConfigError
+from tasker_cluster.config.problems import ConfigProblem
+
+SCALE_FLAG = "--scale"
+
+
+def parse_scale(
+    scale: Sequence[str], flags: Mapping[str, str | None]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Counts per type from `--scale TYPE=N` (repeatable) and the per-type shorthand flags
+    (`--orchestration=2`), with where each came from; a shorthand flag wins over `--scale`."""
+    counts: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    problems = []
+    for item in scale:
+        service, equals, count = item.partition("=")
+        if not equals or not service.strip():
+            problems.append(
+                ConfigProblem(
+                    SCALE_FLAG,
+                    item,
+                    f"the {SCALE_FLAG} flag",
+                    "it must be TYPE=N",
+                    "write it like --scale worker-python=3",
+                )
+            )
+            continue
+        counts[service.strip()] = count.strip()
+        origins[service.strip()] = f"the {SCALE_FLAG} flag"
+    if problems:
+        raise ConfigError(problems)
+    for service, value in flags.items():
+        if value is not None:
+            counts[service], origins[service] = str(value), f"the --{service} flag"
+    return counts, origins
+
+
+def run_start(
+    env_file: str | None,
+    flags: Mapping[str, str | None],
+    wait: bool,
+    timeout: float,
+    *,
+    scale: Sequence[str] = (),
+    out: IO[str] | None = None,
+) -> tuple[Cluster, StartReport]:
+    """Plan once, say what will start, start it; the report carries the plan."""
+    out = out or sys.stdout
+    cluster = open_cluster(env_file)
+    counts, origins = parse_scale(scale, flags)
+    plan = cluster.plan(counts, origins, others=None)
+    write_lines(out, [f"starting {len(plan)} instance(s): {plan.summary() or 'none configured'}"])
+    with interrupt_undoes("start"), progress_view(out, len(plan)) as on_progress:
+        report = cluster.start(plan, wait=wait, timeout=timeout, on_progress=on_progress)
+    write_lines(out, printer.start_lines(report))
+    return cluster, report

@@ -1,0 +1,55 @@
+"""`cluster.status`: one row per instance, as a table, as JSON, checked, or watched."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO
+
+from invoke.exceptions import Exit
+
+from tasker_cluster.cli import printer
+from tasker_cluster.cli.session import (
+    CLEAR_SCREEN,
+    WATCH_INTERVAL,
+    open_cluster,
+    repeat_until_interrupted,
+    write_lines,
+)
+from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.cluster.status import InstanceState
+
+
+def run_status(
+    env_file: str | None,
+    service: str | None,
+    as_json: bool,
+    check: bool,
+    watch: bool,
+    *,
+    out: IO[str] | None = None,
+) -> None:
+    out = out or sys.stdout
+    cluster = open_cluster(env_file)
+    if watch:
+        _watch(cluster, service, out)
+        return
+    rows = cluster.status(service=service)
+    write_lines(
+        out,
+        [printer.to_json(rows)]
+        if as_json
+        else printer.status_lines(rows, printer.wants_colour(out)),
+    )
+    if check and (not rows or any(row.state is not InstanceState.HEALTHY for row in rows)):
+        raise Exit(f"not every instance is healthy: {printer.status_summary(rows)}", code=1)
+
+
+def _watch(cluster: Cluster, service: str | None, out: IO[str]) -> None:
+    """Redraw the status table in place (on a terminal) every WATCH_INTERVAL until Ctrl-C."""
+    colour = printer.wants_colour(out)
+
+    def redraw() -> None:
+        lines = printer.status_lines(cluster.status(service=service), colour)
+        write_lines(out, [CLEAR_SCREEN, *lines] if colour else [*lines, ""])
+
+    repeat_until_interrupted(redraw, WATCH_INTERVAL)

@@ -3,13 +3,16 @@
 Every loop that polls for something (a lock, a port, a process exit, health, a task state)
 uses these, so each wait shares the same deadline semantics and the same timeout error: it
 names what it waited for, for how long, and what the last look saw.
+
+`retry` / `retry_async` are their counterpart for work that is repeated a fixed number of
+times after transient failures (a transaction, a request): the last failure propagates as is.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
 
 from tasker_cluster.errors import ClusterError
@@ -53,6 +56,15 @@ def _as_deadline(timeout: float | Deadline) -> Deadline:
     return timeout if isinstance(timeout, Deadline) else Deadline(timeout)
 
 
+def _pauses(interval: float, max_interval: float | None) -> Iterator[float]:
+    """`interval`, then doubling up to `max_interval` when one is given, else constant."""
+    pause = interval
+    while True:
+        yield pause
+        if max_interval is not None:
+            pause = min(pause * 2, max_interval)
+
+
 def wait_for(
     check: Callable[[], T | None],
     timeout: float | Deadline,
@@ -70,16 +82,14 @@ def wait_for(
     `describe` is given, what it returns.
     """
     deadline = _as_deadline(timeout)
-    pause = interval
-    while True:
+    for pause in _pauses(interval, max_interval):
         result = check()
         if result is not None and result is not False:
             return result
         if deadline.expired:
             raise WaitTimeoutError(what, deadline.seconds, describe() if describe else None)
         time.sleep(min(pause, deadline.remaining()))
-        if max_interval is not None:
-            pause = min(pause * 2, max_interval)
+    raise AssertionError("unreachable: _pauses never ends")
 
 
 async def wait_for_async(
@@ -93,13 +103,73 @@ async def wait_for_async(
 ) -> T:
     """`wait_for` for a coroutine check, sleeping with `asyncio.sleep`."""
     deadline = _as_deadline(timeout)
-    pause = interval
-    while True:
+    for pause in _pauses(interval, max_interval):
         result = await check()
         if result is not None and result is not False:
             return result
         if deadline.expired:
             raise WaitTimeoutError(what, deadline.seconds, describe() if describe else None)
         await asyncio.sleep(min(pause, deadline.remaining()))
-        if max_interval is not None:
-            pause = min(pause * 2, max_interval)
+    raise AssertionError("unreachable: _pauses never ends")
+
+
+Pause = float | Callable[[int], float]
+"""Seconds to sleep after a failed attempt: a constant, or a function of the attempt number."""
+Retryable = Callable[[Exception], bool]
+OnRetry = Callable[[int, Exception], None]
+
+
+def _always(error: Exception) -> bool:
+    return True
+
+
+def _pause_after(pause: Pause, attempt: int) -> float:
+    return max(0.0, pause(attempt) if callable(pause) else pause)
+
+
+def retry(
+    work: Callable[[int], T],
+    attempts: int,
+    *,
+    retryable: Retryable = _always,
+    pause: Pause = 0.0,
+    on_retry: OnRetry | None = None,
+) -> T:
+    """Return `work(attempt)` for the first attempt (counted from 0) that does not raise.
+
+    An exception is retried only while attempts remain and `retryable(error)` is true;
+    otherwise it propagates unchanged (so callers keep their own error types). Before each
+    retry `on_retry(attempt, error)` is called and the loop sleeps `pause` (or
+    `pause(attempt)`) seconds.
+    """
+    for attempt in range(attempts):
+        try:
+            return work(attempt)
+        except Exception as error:
+            if attempt + 1 >= attempts or not retryable(error):
+                raise
+            if on_retry is not None:
+                on_retry(attempt, error)
+        time.sleep(_pause_after(pause, attempt))
+    raise ValueError(f"retry needs at least one attempt, got {attempts}")
+
+
+async def retry_async(
+    work: Callable[[int], Awaitable[T]],
+    attempts: int,
+    *,
+    retryable: Retryable = _always,
+    pause: Pause = 0.0,
+    on_retry: OnRetry | None = None,
+) -> T:
+    """`retry` for a coroutine `work`, sleeping with `asyncio.sleep`."""
+    for attempt in range(attempts):
+        try:
+            return await work(attempt)
+        except Exception as error:
+            if attempt + 1 >= attempts or not retryable(error):
+                raise
+            if on_retry is not None:
+                on_retry(attempt, error)
+        await asyncio.sleep(_pause_after(pause, attempt))
+    raise ValueError(f"retry needs at least one attempt, got {attempts}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import httpx
 
@@ -15,22 +15,23 @@ from tasker_cluster.client.prometheus import Metrics, parse_metrics
 from tasker_cluster.client.service_info import Health, Template
 from tasker_cluster.client.task_request import TaskRequest
 from tasker_cluster.client.transitions import StepTransition, TaskTransition
+from tasker_cluster.client.transport import ApiCall
 
 UuidLike = uuid.UUID | str
+T = TypeVar("T")
 
 
-class ApiMethods(ABC):
-    """Typed API calls on top of `_request`, which picks the instance and sends."""
+class ServiceMethods(ABC):
+    """What every service answers (health, metrics, templates) on top of `_send`.
+
+    `_send` picks the instance and sends; `TEMPLATES_PATH` is where the service lists its
+    templates.
+    """
+
+    TEMPLATES_PATH = "/v1/templates"
 
     @abstractmethod
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-    ) -> httpx.Response: ...
+    async def _send(self, call: ApiCall) -> httpx.Response: ...
 
     async def _json(
         self,
@@ -40,13 +41,29 @@ class ApiMethods(ABC):
         body: Any = None,
         params: dict[str, Any] | None = None,
     ) -> tuple[Any, str]:
-        response = await self._request(method, path, body=body, params=params)
+        response = await self._send(ApiCall(method, path, body, params))
         try:
             return response.json(), str(response.url)
         except ValueError:
             raise ResponseFormatError(
                 str(response.url), "response", f"not JSON: {response.text[:200]!r}"
             ) from None
+
+    async def health(self) -> Health:
+        payload, url = await self._json("GET", "/health")
+        return Health.parse(payload, url)
+
+    async def templates(self) -> tuple[Template, ...]:
+        payload, url = await self._json("GET", self.TEMPLATES_PATH)
+        return Template.parse_list(payload, url)
+
+    async def metrics(self) -> Metrics:
+        response = await self._send(ApiCall("GET", "/metrics"))
+        return parse_metrics(response.text, str(response.url))
+
+
+class ApiMethods(ServiceMethods):
+    """The orchestration REST API as typed calls, shared by one-instance and cluster clients."""
 
     async def create_task(self, request: TaskRequest | Mapping[str, Any]) -> TaskCreated:
         body = request.to_json() if isinstance(request, TaskRequest) else dict(request)
@@ -77,8 +94,8 @@ class ApiMethods(ABC):
         return CancelledTask.parse(payload, url)
 
     async def list_steps(self, task_uuid: UuidLike) -> tuple[Step, ...]:
-        payload, url = await self._json("GET", f"/v1/tasks/{task_uuid}/workflow_steps")
-        return tuple(Step.parse(item, url) for item in _json_list(payload, url, "step list"))
+        path = f"/v1/tasks/{task_uuid}/workflow_steps"
+        return await self._json_items(path, "step list", Step.parse)
 
     async def get_step(self, task_uuid: UuidLike, step_uuid: UuidLike) -> Step:
         path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}"
@@ -89,29 +106,17 @@ class ApiMethods(ABC):
         self, task_uuid: UuidLike, step_uuid: UuidLike
     ) -> tuple[StepTransition, ...]:
         path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit"
-        payload, url = await self._json("GET", path)
-        entries = _json_list(payload, url, "step audit")
-        return tuple(StepTransition.parse(item, url) for item in entries)
+        return await self._json_items(path, "step audit", StepTransition.parse)
 
     async def task_transitions(self, task_uuid: UuidLike) -> tuple[TaskTransition, ...]:
-        payload, url = await self._json("GET", f"/v1/tasks/{task_uuid}/transitions")
-        entries = _json_list(payload, url, "task transitions")
-        return tuple(TaskTransition.parse(item, url) for item in entries)
+        path = f"/v1/tasks/{task_uuid}/transitions"
+        return await self._json_items(path, "task transitions", TaskTransition.parse)
 
-    async def health(self) -> Health:
-        payload, url = await self._json("GET", "/health")
-        return Health.parse(payload, url)
-
-    async def templates(self) -> tuple[Template, ...]:
-        payload, url = await self._json("GET", "/v1/templates")
-        return Template.parse_list(payload, url)
-
-    async def metrics(self) -> Metrics:
-        response = await self._request("GET", "/metrics")
-        return parse_metrics(response.text, str(response.url))
-
-
-def _json_list(payload: Any, url: str, what: str) -> list[Any]:
-    if not isinstance(payload, list):
-        raise ResponseFormatError(url, what, f"expected a JSON list, got {payload!r:.200}")
-    return payload
+    async def _json_items(
+        self, path: str, what: str, parse: Callable[[object, str], T]
+    ) -> tuple[T, ...]:
+        """`GET path`: a JSON list described as `what`, each entry read with `parse`."""
+        payload, url = await self._json("GET", path)
+        if not isinstance(payload, list):
+            raise ResponseFormatError(url, what, f"expected a JSON list, got {payload!r:.200}")
+        return tuple(parse(item, url) for item in payload)

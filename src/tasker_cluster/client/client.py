@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
 
@@ -21,7 +20,8 @@ from tasker_cluster.client.errors import (
 )
 from tasker_cluster.client.instance_clients import InstanceClient, WorkerClient, probe_health
 from tasker_cluster.client.strategies import Strategy
-from tasker_cluster.client.transport import Transport, describe_transport_error
+from tasker_cluster.client.transport import ApiCall, Transport
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for_async
 
 logger = logging.getLogger(__name__)
 
@@ -111,27 +111,21 @@ class OrchestrationCluster(ApiMethods):
         counts.update(self._transport.served)
         return counts
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-    ) -> httpx.Response:
+    async def _send(self, call: ApiCall) -> httpx.Response:
         failed: list[tuple[str, str]] = []
         for _ in range(self.instance_count):
             index = await self._selector.select()
             url = self.urls[index]
             try:
-                return await self._transport.request(url, method, path, body=body, params=params)
-            except httpx.TransportError as error:
-                reason = describe_transport_error(error)
-                if not (self._selector.fails_over and _may_fail_over(method, error)):
-                    raise InstanceUnreachableError(method, url + path, reason) from error
-                logger.warning("%s %s%s failed (%s); failing over", method, url, path, reason)
-                self._selector.mark_down(index, reason)
-                failed.append((url, reason))
+                return await self._transport.request(url, call)
+            except InstanceUnreachableError as error:
+                if not (self._selector.fails_over and _may_fail_over(call.method, error)):
+                    raise
+                logger.warning(
+                    "%s %s failed (%s); failing over", call.method, error.url, error.reason
+                )
+                self._selector.mark_down(index, error.reason)
+                failed.append((url, error.reason))
         raise NoHealthyInstanceError(failed)
 
     async def _probe_index(self, index: int) -> str | None:
@@ -144,25 +138,37 @@ class OrchestrationCluster(ApiMethods):
     async def wait_for_healthy(self, timeout: float = 30.0, include_workers: bool = True) -> None:
         """Probe every instance concurrently until all are healthy, under one deadline."""
         urls: Sequence[str] = self.urls + (self.config.worker_urls if include_workers else ())
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         results = await asyncio.gather(*(self._wait_one(url, deadline) for url in urls))
         unhealthy = {url: error for url, error in zip(urls, results, strict=True) if error}
         if unhealthy:
             raise ClusterNotHealthyError(timeout, unhealthy)
 
-    async def _wait_one(self, url: str, deadline: float) -> str | None:
-        while True:
-            remaining = deadline - time.monotonic()
-            probe_timeout = max(0.05, min(self.config.health_timeout, remaining))
-            error = await probe_health(self._transport, url, probe_timeout)
-            remaining = deadline - time.monotonic()
-            if error is None or remaining <= 0:
-                return error
-            await asyncio.sleep(min(self.config.health_retry_interval, remaining))
+    async def _wait_one(self, url: str, deadline: Deadline) -> str | None:
+        """Probe `url` until it is healthy (None) or the deadline passes (the last error)."""
+        last_error: str | None = None
+
+        async def healthy() -> bool:
+            nonlocal last_error
+            probe_timeout = max(0.05, min(self.config.health_timeout, deadline.remaining()))
+            last_error = await probe_health(self._transport, url, probe_timeout)
+            return last_error is None
+
+        try:
+            await wait_for_async(
+                healthy,
+                deadline,
+                f"{url} to be healthy",
+                interval=self.config.health_retry_interval,
+            )
+        except WaitTimeoutError:
+            return last_error
+        return None
 
 
-def _may_fail_over(method: str, error: httpx.TransportError) -> bool:
+def _may_fail_over(method: str, error: InstanceUnreachableError) -> bool:
     """A request that never reached the instance, or a read that is safe to repeat."""
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+    cause = error.__cause__
+    if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout):
         return True
-    return method == "GET" and isinstance(error, _RETRYABLE_READ_ERRORS)
+    return method == "GET" and isinstance(cause, _RETRYABLE_READ_ERRORS)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from tasker_cluster.client.errors import ResponseFormatError
 
 JsonObject = Mapping[str, Any]
+V = TypeVar("V")
 
 _MISSING = object()
 
@@ -84,29 +85,24 @@ class Fields:
         return value
 
     def ident(self, name: str) -> uuid.UUID:
-        value = self.text(name)
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            raise self._fail(name, "a UUID", value) from None
+        return self._convert(name, self.text(name), uuid.UUID, "a UUID")
 
     def opt_ident(self, name: str) -> uuid.UUID | None:
         value = self.opt_text(name)
-        if value is None:
-            return None
-        try:
-            return uuid.UUID(value)
-        except ValueError:
-            raise self._fail(name, "a UUID or null", value) from None
+        return None if value is None else self._convert(name, value, uuid.UUID, "a UUID or null")
 
     def opt_time(self, name: str) -> datetime | None:
         value = self.opt_text(name)
         if value is None:
             return None
+        return self._convert(name, value, datetime.fromisoformat, "an ISO 8601 timestamp")
+
+    def _convert(self, name: str, value: str, convert: Callable[[str], V], expected: str) -> V:
+        """`convert(value)`, a `ResponseFormatError` naming the field when it refuses."""
         try:
-            return datetime.fromisoformat(value)
+            return convert(value)
         except ValueError:
-            raise self._fail(name, "an ISO 8601 timestamp", value) from None
+            raise self._fail(name, expected, value) from None
 
     def mapping(self, name: str) -> JsonObject:
         value = self._get(name, optional=True)

@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from tasker_cluster.client.fields import Fields, JsonObject
-
-TERMINAL_TASK_STATES = frozenset({"complete", "error", "cancelled", "resolved_manually"})
+from tasker_cluster.states import TASK_TERMINAL
 
 
 @dataclass(frozen=True)
@@ -105,7 +104,7 @@ class Task:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL_TASK_STATES
+        return self.status in TASK_TERMINAL
 
     @classmethod
     def parse(cls, raw: object, url: str) -> Task:

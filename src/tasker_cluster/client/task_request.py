@@ -52,10 +52,7 @@ class TaskRequest:
             raise InvalidTaskRequestError(
                 "load_testing/fan_out", "width", width, f"must be 1..{MAX_FAN_OUT_WIDTH}"
             )
-        if sleep_ms < 0:
-            raise InvalidTaskRequestError(
-                "load_testing/fan_out", "sleep_ms", sleep_ms, "must be 0 or more"
-            )
+        _require_not_negative("load_testing/fan_out", "sleep_ms", sleep_ms)
         return cls("fan_out", "load_testing", {"width": width, "sleep_ms": sleep_ms}, **fields)
 
     @classmethod
@@ -75,20 +72,19 @@ class TaskRequest:
     @classmethod
     def sleep(cls, seconds: float, **fields: Any) -> TaskRequest:
         """`load_testing/sleep`: one step that sleeps for `seconds`."""
-        if seconds < 0:
-            raise InvalidTaskRequestError(
-                "load_testing/sleep", "seconds", seconds, "must be 0 or more"
-            )
+        _require_not_negative("load_testing/sleep", "seconds", seconds)
         return cls("sleep", "load_testing", {"seconds": seconds}, **fields)
 
     @classmethod
     def flaky(cls, fail_times: int, **fields: Any) -> TaskRequest:
         """`retry_workflow/flaky`: one step that fails retryably `fail_times` times."""
-        if fail_times < 0:
-            raise InvalidTaskRequestError(
-                "retry_workflow/flaky", "fail_times", fail_times, "must be 0 or more"
-            )
+        _require_not_negative("retry_workflow/flaky", "fail_times", fail_times)
         return cls("flaky", "retry_workflow", {"fail_times": fail_times}, **fields)
+
+
+def _require_not_negative(template: str, field: str, value: float) -> None:
+    if value < 0:
+        raise InvalidTaskRequestError(template, field, value, "must be 0 or more")
 
 
 def _require_even(template: str, even_number: int) -> None:

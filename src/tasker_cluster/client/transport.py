@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from tasker_cluster.client.errors import ApiError
+from tasker_cluster.client.errors import ApiError, InstanceUnreachableError
 
 MAX_CONNECTIONS = 100
 MAX_KEEPALIVE = 40
 # Servers commonly close idle connections after 5 s; dropping ours sooner avoids sending a
 # request on a connection the server is closing at that moment.
 KEEPALIVE_EXPIRY = 2.0
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One API request, whichever instance it is sent to."""
+
+    method: str
+    path: str
+    body: Any = None
+    params: dict[str, Any] | None = None
 
 
 class Transport:
@@ -39,37 +50,32 @@ class Transport:
         if self._owns_http:
             await self.http.aclose()
 
-    async def request(
-        self,
-        base_url: str,
-        method: str,
-        path: str,
-        *,
-        body: Any = None,
-        params: dict[str, Any] | None = None,
-        timeout: float | None = None,
-        count: bool = True,
-    ) -> httpx.Response:
-        """Send one request; raises httpx transport errors as they are, `ApiError` on 4xx/5xx.
+    async def request(self, base_url: str, call: ApiCall) -> httpx.Response:
+        """Send `call` to the instance at `base_url`; `ApiError` on 4xx/5xx.
 
-        A GET whose connection the server closed before answering is sent once more (on a
-        fresh connection): it cannot have changed anything.
+        A connection failure raises `InstanceUnreachableError` naming the instance, with the
+        httpx transport error as its `__cause__`. A GET whose connection the server closed
+        before answering is sent once more (on a fresh connection): it cannot have changed
+        anything.
         """
-        url = base_url + path
-        extra: dict[str, Any] = {}
-        if timeout is not None:
-            extra["timeout"] = timeout
+        url = base_url + call.path
         try:
-            response = await self.http.request(method, url, json=body, params=params, **extra)
-        except httpx.RemoteProtocolError:
-            if method != "GET":
-                raise
-            response = await self.http.request(method, url, json=body, params=params, **extra)
-        if count:
-            self.served[base_url] += 1
+            try:
+                response = await self._send(url, call)
+            except httpx.RemoteProtocolError:
+                if call.method != "GET":
+                    raise
+                response = await self._send(url, call)
+        except httpx.TransportError as error:
+            reason = describe_transport_error(error)
+            raise InstanceUnreachableError(call.method, url, reason) from error
+        self.served[base_url] += 1
         if response.status_code >= 400:
-            raise api_error(method, str(response.url), response)
+            raise api_error(call.method, str(response.url), response)
         return response
+
+    async def _send(self, url: str, call: ApiCall) -> httpx.Response:
+        return await self.http.request(call.method, url, json=call.body, params=call.params)
 
 
 def api_error(method: str, url: str, response: httpx.Response) -> ApiError:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 import uuid
 from collections.abc import Iterable, Sequence
 
 from tasker_cluster.client.api import ApiMethods, UuidLike
 from tasker_cluster.client.errors import ApiError, InstanceUnreachableError, TaskTimeoutError
 from tasker_cluster.client.models import Task
+from tasker_cluster.wait import WaitTimeoutError, wait_for_async
 
 DEFAULT_POLL_INTERVAL = 0.1
 MAX_CONCURRENT_POLLS = 16
@@ -32,7 +32,6 @@ async def wait_for_terminal(
     wanted = [uuid.UUID(str(task_uuid)) for task_uuid in task_uuids]
     last_seen: dict[uuid.UUID, str] = dict.fromkeys(wanted, UNREAD)
     finished: dict[uuid.UUID, Task] = {}
-    deadline = time.monotonic() + timeout
     limit = asyncio.Semaphore(MAX_CONCURRENT_POLLS)
     rotation = itertools.cycle(clients)
 
@@ -48,13 +47,17 @@ async def wait_for_terminal(
         if task.is_terminal:
             finished[task_uuid] = task
 
-    while True:
+    async def poll_round() -> dict[uuid.UUID, Task] | None:
         pending = [task_uuid for task_uuid in wanted if task_uuid not in finished]
         await asyncio.gather(*(poll(task_uuid, next(rotation)) for task_uuid in pending))
         if all(task_uuid in finished for task_uuid in wanted):
             return {task_uuid: finished[task_uuid] for task_uuid in wanted}
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            stuck = {str(u): last_seen[u] for u in wanted if u not in finished}
-            raise TaskTimeoutError(timeout, stuck)
-        await asyncio.sleep(min(poll_interval, remaining))
+        return None
+
+    try:
+        return await wait_for_async(
+            poll_round, timeout, "tasks to be terminal", interval=poll_interval
+        )
+    except WaitTimeoutError:
+        stuck = {str(u): last_seen[u] for u in wanted if u not in finished}
+        raise TaskTimeoutError(timeout, stuck) from None

@@ -12,9 +12,12 @@ from tasker_cluster.health.probe import HealthProber, HealthState, ProbeTarget
 from tasker_cluster.logs import tail_lines
 from tasker_cluster.process.records import InstanceRecord, Liveness, liveness
 from tasker_cluster.process.spawn import Spawned, describe_exit
-from tasker_cluster.wait import Deadline
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
-HEALTH_POLL_INTERVAL = 0.1
+# Probe rounds start 5 ms apart and back off to 100 ms: an instance is seen healthy within
+# a few ms of being so early on, and a slow start costs at most ten rounds a second.
+HEALTH_POLL_FIRST = 0.005
+HEALTH_POLL_MAX = 0.1
 PROBE_TIMEOUT = 1.0
 CRASH_LOG_LINES = 20
 
@@ -111,8 +114,12 @@ def wait_healthy(
     """Probe until every instance answers healthy, one exits, or the deadline passes."""
     pending = {instance.id: instance for instance in instances}
     details = {instance.id: "no answer yet" for instance in instances}
+    if not pending:
+        return WaitResult()
     with HealthProber(len(pending)) as prober:
-        while pending:
+
+        def probe_round() -> WaitResult | None:
+            """One look at every pending instance: a result once none is pending or one exited."""
             crashes = [c for i in pending.values() if (c := _exited(i, spawned, records, logs_dir))]
             if crashes:
                 for crash in crashes:
@@ -127,9 +134,15 @@ def wait_healthy(
                     progress.emit(instance.id, "healthy")
                 else:
                     details[instance.id] = f"{probe.detail} on port {instance.port}"
-            if not pending:
-                break
-            if deadline.expired:
-                return WaitResult(pending={i: details[i] for i in pending})
-            time.sleep(min(HEALTH_POLL_INTERVAL, deadline.remaining()))
-    return WaitResult()
+            return None if pending else WaitResult()
+
+        try:
+            return wait_for(
+                probe_round,
+                deadline,
+                "instances to answer healthy",
+                interval=HEALTH_POLL_FIRST,
+                max_interval=HEALTH_POLL_MAX,
+            )
+        except WaitTimeoutError:
+            return WaitResult(pending={i: details[i] for i in pending})

@@ -13,6 +13,7 @@ from typing import Protocol
 from tasker_cluster.load.chaos_spec import ChaosAction, ChaosSpec
 from tasker_cluster.load.errors import NoVictimError
 from tasker_cluster.load.report import FaultRecord
+from tasker_cluster.wait import retry_async
 
 _LOG = logging.getLogger(__name__)
 RECOVERY_ATTEMPTS = 3
@@ -115,22 +116,24 @@ class ChaosRunner:
 
     async def _recover(self, spec: ChaosSpec, victim: str) -> str | None:
         """Restart (kill) or resume (pause) the victim; None when it is back."""
-        problem = ""
-        for attempt in range(RECOVERY_ATTEMPTS):
-            try:
-                if spec.action is ChaosAction.KILL:
-                    await asyncio.to_thread(self._target.restart, victim)
-                else:
-                    await asyncio.to_thread(self._target.signal, victim, signal.SIGCONT)
-            except Exception as error:  # reported in the fault list; the run goes on
-                problem = str(error)
-                _LOG.warning(
-                    "chaos: recovering %s failed (attempt %d): %s", victim, attempt + 1, error
-                )
-                await asyncio.sleep(self._retry_seconds)
-                continue
-            return None
-        return f"recovery failed: {problem}"
+
+        async def recover(attempt: int) -> None:
+            if spec.action is ChaosAction.KILL:
+                await asyncio.to_thread(self._target.restart, victim)
+            else:
+                await asyncio.to_thread(self._target.signal, victim, signal.SIGCONT)
+
+        def failed(attempt: int, error: Exception) -> None:
+            _LOG.warning("chaos: recovering %s failed (attempt %d): %s", victim, attempt + 1, error)
+
+        try:
+            await retry_async(
+                recover, RECOVERY_ATTEMPTS, pause=self._retry_seconds, on_retry=failed
+            )
+        except Exception as error:  # reported in the fault list; the run goes on
+            failed(RECOVERY_ATTEMPTS - 1, error)
+            return f"recovery failed: {error}"
+        return None
 
     def _record(
         self,

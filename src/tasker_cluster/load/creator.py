@@ -12,13 +12,16 @@ import httpx
 
 from tasker_cluster.client.client import OrchestrationCluster
 from tasker_cluster.client.errors import ApiError, InstanceUnreachableError
+from tasker_cluster.client.models import TaskCreated
 from tasker_cluster.load.spec import LoadSpec
 from tasker_cluster.load.tracking import TrackedTask, Tracker
+from tasker_cluster.wait import retry_async
 
 _LOG = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 20
 NOT_READY = 503
 EXTRA_ATTEMPTS = 2
+RETRY_PAUSE = 0.05
 
 
 async def create_tasks(
@@ -53,34 +56,37 @@ async def _create_one(
 ) -> None:
     body = spec.request_body(str(uuid.uuid4()))
     instances = cluster.instance_count
-    last_error = ""
-    for attempt in range(instances + EXTRA_ATTEMPTS):
+
+    async def send(attempt: int) -> tuple[int, TaskCreated]:
         index = (number + attempt) % instances
-        try:
-            created = await cluster.client(index).create_task(body)
-        except InstanceUnreachableError as error:
-            last_error = str(error)
-            if not isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
-                break
-            await asyncio.sleep(0.05 * attempt)
-            continue
-        except ApiError as error:
-            last_error = str(error)
-            if error.status != NOT_READY:
-                break
-            await asyncio.sleep(0.05 * attempt)
-            continue
-        tracker.add(
-            TrackedTask(
-                task_uuid=str(created.task_uuid),
-                step_count=created.step_count,
-                created_by=index,
-                created_at=created.created_at,
-                steps={str(uuid): name for name, uuid in created.step_mapping.items()},
-            )
+        return index, await cluster.client(index).create_task(body)
+
+    try:
+        index, created = await retry_async(
+            send,
+            instances + EXTRA_ATTEMPTS,
+            retryable=_stored_nothing,
+            pause=lambda attempt: RETRY_PAUSE * attempt,
         )
+    except (InstanceUnreachableError, ApiError) as error:
+        record_create_error(tracker, f"task {number}: {error}")
         return
-    record_create_error(tracker, f"task {number}: {last_error}")
+    tracker.add(
+        TrackedTask(
+            task_uuid=str(created.task_uuid),
+            step_count=created.step_count,
+            created_by=index,
+            created_at=created.created_at,
+            steps={str(uuid): name for name, uuid in created.step_mapping.items()},
+        )
+    )
+
+
+def _stored_nothing(error: Exception) -> bool:
+    """Whether a failed creation surely stored nothing, so sending it again is safe."""
+    if isinstance(error, InstanceUnreachableError):
+        return isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+    return isinstance(error, ApiError) and error.status == NOT_READY
 
 
 def record_create_error(tracker: Tracker, message: str) -> None:

@@ -28,8 +28,10 @@ from tasker_cluster.load.invariants import (
 )
 from tasker_cluster.load.report import MAX_EXAMPLES, Cost, InvariantResult
 from tasker_cluster.load.tracking import TrackedTask
+from tasker_cluster.wait import retry_async
 
 READ_ATTEMPTS = 3
+READ_RETRY_PAUSE = 0.1
 
 
 class _HasRaw(Protocol):
@@ -56,7 +58,8 @@ class EvidenceReader:
 
     async def _rows(self, read: Read) -> list[Row] | None:
         """Rows of one read, None on 404; transport errors are retried, then raised."""
-        for attempt in range(READ_ATTEMPTS):
+
+        async def attempt_read(attempt: int) -> list[Row] | None:
             async with self._slots:
                 self.requests += 1
                 try:
@@ -64,15 +67,15 @@ class EvidenceReader:
                 except ApiError as error:
                     if error.status == 404:
                         return None
-                    if attempt + 1 == READ_ATTEMPTS:
-                        raise
-                except ClientError:
-                    if attempt + 1 == READ_ATTEMPTS:
-                        raise
-                else:
-                    return [entry.raw for entry in entries]
-            await asyncio.sleep(0.1 * (attempt + 1))
-        return None
+                    raise
+            return [entry.raw for entry in entries]
+
+        return await retry_async(
+            attempt_read,
+            READ_ATTEMPTS,
+            retryable=lambda error: isinstance(error, ClientError),
+            pause=lambda attempt: READ_RETRY_PAUSE * (attempt + 1),
+        )
 
     async def evidence(self, task: TrackedTask) -> TaskEvidence:
         uuid = task.task_uuid

@@ -6,11 +6,11 @@ import contextlib
 import fcntl
 import logging
 import os
-import time
 from pathlib import Path
 from types import TracebackType
 
 from tasker_cluster.process.errors import LockTimeoutError
+from tasker_cluster.wait import WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -40,21 +40,30 @@ class ClusterLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.timeout
-        waited = False
-        while True:
+        tries = 0
+
+        def locked() -> bool:
+            nonlocal tries
+            tries += 1
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                if not waited:
+                if tries == 1:
                     log.info("waiting for the cluster lock %s", self.path)
-                    waited = True
-                if time.monotonic() >= deadline:
-                    holder = _read_holder(fd)
-                    os.close(fd)
-                    raise LockTimeoutError(self.path, self.timeout, holder) from None
-                time.sleep(LOCK_POLL_INTERVAL)
+                return False
+            return True
+
+        try:
+            wait_for(
+                locked, self.timeout, f"the cluster lock {self.path}", interval=LOCK_POLL_INTERVAL
+            )
+        except WaitTimeoutError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise LockTimeoutError(self.path, self.timeout, holder) from None
+        except BaseException:
+            os.close(fd)
+            raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,7 +12,7 @@ import psutil
 
 from tasker_cluster.config.instances import Instance
 from tasker_cluster.config.model import key_part
-from tasker_cluster.wait import Deadline
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +102,7 @@ def _owning_instance(pid: int | None, record_pids: Mapping[int, str]) -> str | N
 
 
 def port_conflicts(
-    instances: Sequence[Instance], bind_host: str, record_pids: Mapping[int, str]
+    instances: Iterable[Instance], bind_host: str, record_pids: Mapping[int, str]
 ) -> list[PortConflict]:
     """A conflict for every instance whose port cannot be bound right now."""
     busy = [instance for instance in instances if not port_is_free(bind_host, instance.port)]
@@ -150,11 +149,19 @@ def wait_for_ports(
     Ports held by a live process come back at once; ports whose holder is not visible or is
     exiting are polled until bindable or the wait ends, then reported as they are.
     """
-    release = deadline.within(RELEASE_WAIT)
-    while True:
-        conflicts = port_conflicts(instances, bind_host, record_pids)
-        releasing = [conflict for conflict in conflicts if _is_releasing(conflict)]
-        if len(releasing) < len(conflicts) or not releasing or release.expired:
-            return conflicts
+    last: list[PortConflict] = []
+
+    def settled() -> list[PortConflict] | None:
+        nonlocal last
+        last = port_conflicts(instances, bind_host, record_pids)
+        releasing = [conflict for conflict in last if _is_releasing(conflict)]
+        if len(releasing) < len(last) or not releasing:
+            return last
         log.debug("waiting for ports %s to be released", [c.port for c in releasing])
-        time.sleep(RELEASE_POLL)
+        return None
+
+    try:
+        release = deadline.within(RELEASE_WAIT)
+        return wait_for(settled, release, "ports to be released", interval=RELEASE_POLL)
+    except WaitTimeoutError:
+        return last

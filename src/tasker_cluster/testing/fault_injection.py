@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 
@@ -13,10 +12,11 @@ import psutil
 
 from tasker_cluster.client.errors import ClusterNotHealthyError
 from tasker_cluster.cluster.facade import Cluster
-from tasker_cluster.config.loader import ClusterSettings
+from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.process.records import InstanceRecord
 from tasker_cluster.process.stop import wait_gone
 from tasker_cluster.testing.errors import InstanceStillRunningError, UnknownInstanceError
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for, wait_for_async
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ SettingsFactory = Callable[[Mapping[str, str]], ClusterSettings]
 HealthProbe = Callable[[str, float], Awaitable[str | None]]
 """Probe a base URL with a timeout: None when healthy, else why not."""
 EXIT_WAIT_SECONDS = 10.0
+HEALTH_PROBE_SECONDS = 2.0
 
 
 class FaultInjector:
@@ -110,14 +111,28 @@ class FaultInjector:
                 lifecycle.restart, service, instance, wait=True, start_timeout=timeout
             )
         records = [self.record(instance_id) for instance_id in instance_ids]
-        deadline = time.monotonic() + timeout
+        deadline = Deadline(timeout)
         for record in records:
-            while (error := await self._probe(record.url, 2.0)) is not None:
-                if time.monotonic() >= deadline:
-                    label = f"{record.instance_id} ({record.url})"
-                    raise ClusterNotHealthyError(timeout, {label: error})
-                await asyncio.sleep(0.1)
+            await self._wait_healthy(record, deadline)
         return records
+
+    async def _wait_healthy(self, record: InstanceRecord, deadline: Deadline) -> None:
+        """Probe until the restarted instance answers healthy, else `ClusterNotHealthyError`."""
+        last_error: str | None = None
+
+        async def healthy() -> bool:
+            nonlocal last_error
+            probe_timeout = max(0.05, min(HEALTH_PROBE_SECONDS, deadline.remaining()))
+            last_error = await self._probe(record.url, probe_timeout)
+            return last_error is None
+
+        label = f"{record.instance_id} ({record.url})"
+        try:
+            await wait_for_async(healthy, deadline, f"{label} to be healthy", interval=0.1)
+        except WaitTimeoutError:
+            raise ClusterNotHealthyError(
+                deadline.seconds, {label: last_error or "not healthy"}
+            ) from None
 
     @staticmethod
     def _selections(
@@ -152,21 +167,23 @@ def _wait_gone(record: InstanceRecord, timeout: float) -> None:
         process = psutil.Process(record.pid)
     except psutil.NoSuchProcess:
         return
-    if wait_gone([process], time.monotonic() + timeout, reap=lambda pid: None):
+    if wait_gone([process], Deadline(timeout)):
         raise InstanceStillRunningError(record.instance_id, record.pid, timeout)
 
 
 def _wait_stopped(record: InstanceRecord, *, stopped: bool, seconds: float = 5.0) -> None:
     """Signals are delivered asynchronously: wait until the process is (no longer) stopped."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+
+    def settled() -> bool:
         try:
-            if (psutil.Process(record.pid).status() == psutil.STATUS_STOPPED) is stopped:
-                return
+            return (psutil.Process(record.pid).status() == psutil.STATUS_STOPPED) is stopped
         except psutil.NoSuchProcess:
-            return
-        time.sleep(0.01)
+            return True
+
     state = "stopped" if stopped else "running again"
-    logger.warning(
-        "%s (pid %d) was not %s after %g s", record.instance_id, record.pid, state, seconds
-    )
+    try:
+        wait_for(settled, seconds, f"{record.instance_id} to be {state}", interval=0.01)
+    except WaitTimeoutError:
+        logger.warning(
+            "%s (pid %d) was not %s after %g s", record.instance_id, record.pid, state, seconds
+        )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ...wait import retry
 from ..errors import ServiceError
 
 Row = dict[str, Any]
@@ -109,16 +109,13 @@ class Database(ABC):
         return self._retrying(work, write=False)
 
     def _retrying(self, work: Callable[[Transaction], T], write: bool) -> T:
-        attempt = 1
-        while True:
-            try:
-                return self._transact(work, write)
-            except TransientError as error:
-                if attempt == TRANSACTION_ATTEMPTS:
-                    raise
-                logger.debug("transaction attempt %d failed: %s", attempt, error)
-                time.sleep(random.uniform(0.001, 0.004) * attempt)
-                attempt += 1
+        return retry(
+            lambda attempt: self._transact(work, write),
+            TRANSACTION_ATTEMPTS,
+            retryable=lambda error: isinstance(error, TransientError),
+            pause=_transaction_pause,
+            on_retry=_log_failed_attempt,
+        )
 
     @abstractmethod
     def query(self, sql: str, params: Params = ()) -> list[Row]:
@@ -133,6 +130,15 @@ class Database(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+
+def _transaction_pause(attempt: int) -> float:
+    """A short, jittered pause that grows with each failed attempt (counted from 0)."""
+    return random.uniform(0.001, 0.004) * (attempt + 1)
+
+
+def _log_failed_attempt(attempt: int, error: Exception) -> None:
+    logger.debug("transaction attempt %d failed: %s", attempt + 1, error)
 
 
 class ConnectionPool(Generic[C]):

@@ -22,21 +22,26 @@ SELECT_HELP = {
     "service": "only instances of this service type, e.g. orchestration or worker-python",
     "instance": "only this instance, e.g. orchestration-2",
 }
-ENV_FILE_HELP = "profile to read (default: config/dotenv/multi-instance.env)"
+ENV_FILE_HELP = (
+    "profile to read (default: config/dotenv/multi-instance.env); repeat it, or separate files "
+    "with commas, to layer several (later ones win)"
+)
 STOP_TIMEOUT_HELP = "seconds between SIGTERM and SIGKILL{when} (default: 10)"
 
 
 def cluster_task(**flag_help: str) -> Callable[[Callable[..., None]], Task[Any]]:
     """`@task` with long flags only, documenting `flag_help` and the common --env-file."""
-    return task(help={**flag_help, "env_file": ENV_FILE_HELP}, auto_shortflags=False)
+    return repeatable_cluster_task([], **flag_help)
 
 
 def repeatable_cluster_task(
     iterable: list[str], **flag_help: str
 ) -> Callable[[Callable[..., None]], Task[Any]]:
-    """`cluster_task` whose flags named in `iterable` may be given more than once."""
+    """`cluster_task` whose flags named in `iterable` (and --env-file) may be repeated."""
     return task(
-        help={**flag_help, "env_file": ENV_FILE_HELP}, auto_shortflags=False, iterable=iterable
+        help={**flag_help, "env_file": ENV_FILE_HELP},
+        auto_shortflags=False,
+        iterable=[*iterable, "env_file"],
     )
 
 
@@ -60,7 +65,7 @@ def start(
     worker_ruby: str | None = None,
     worker_ts: str | None = None,
     scale: list[str] | None = None,
-    env_file: str | None = None,
+    env_file: list[str] | None = None,
     wait: bool = True,
     timeout: int = 60,
 ) -> None:
@@ -85,7 +90,7 @@ def stop(
     service: str | None = None,
     instance: str | None = None,
     timeout: int = 10,
-    env_file: str | None = None,
+    env_file: list[str] | None = None,
 ) -> None:
     """Stop instances and all their child processes."""
     with session.cli_session():
@@ -105,7 +110,7 @@ def status(
     json: bool = False,
     check: bool = False,
     watch: bool = False,
-    env_file: str | None = None,
+    env_file: list[str] | None = None,
 ) -> None:
     """Show state, pid, port, uptime, CPU, RSS and health."""
     with session.cli_session():
@@ -124,7 +129,7 @@ def logs(
     instance: str | None = None,
     follow: bool = False,
     lines: int = 50,
-    env_file: str | None = None,
+    env_file: list[str] | None = None,
 ) -> None:
     """Print instance logs merged, prefixed with instance ids."""
     with session.cli_session():
@@ -138,7 +143,7 @@ def restart(
     service: str | None = None,
     instance: str | None = None,
     timeout: int = 10,
-    env_file: str | None = None,
+    env_file: list[str] | None = None,
 ) -> None:
     """Stop the selected instances, then start them again."""
     with session.cli_session():

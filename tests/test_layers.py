@@ -17,7 +17,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ground": frozenset(),
     "config": frozenset(),
     "logs": frozenset(),
-    "process": frozenset({"config"}),
+    "process": frozenset({"config", "logs"}),
     "health": frozenset({"config", "logs", "process"}),
     "cluster": frozenset({"config", "logs", "process", "health"}),
     "client": frozenset(),

@@ -1,4 +1,8 @@
-"""Reading the histories the race tests assert on: claims, completions, metric totals."""
+"""Reading the histories the race tests assert on: claims, completions, metric totals.
+
+What counts as a claim or a completion, and the exactly-once rules, are
+`tasker_cluster.exactly_once`'s, the same the load run and the service tests check.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +12,23 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TypeVar
 
+from tasker_cluster import exactly_once
 from tasker_cluster.client.api import ApiMethods
 from tasker_cluster.client.client import OrchestrationCluster
 from tasker_cluster.client.instance_clients import WorkerClient
 from tasker_cluster.client.models import Step
 from tasker_cluster.client.transitions import StepTransition, TaskTransition
+from tasker_cluster.states import StepState
 
 T = TypeVar("T")
 
 
-def claims(audit: Iterable[StepTransition]) -> list[StepTransition]:
-    """Moves to `in_progress`, except the re-claim of a redelivered message (docs/services.md)."""
-    return [t for t in audit if t.to_state == "in_progress" and not t.metadata.get("redelivered")]
-
-
-def redeliveries(audit: Iterable[StepTransition]) -> list[StepTransition]:
-    return [t for t in audit if t.to_state == "in_progress" and t.metadata.get("redelivered")]
-
-
 def completions(history: Iterable[StepTransition | TaskTransition]) -> list[str]:
     """Who made each move to `complete` (worker for steps, orchestration instance for tasks)."""
-    moves = [t for t in history if t.to_state == "complete"]
-    return [(t.processor if isinstance(t, TaskTransition) else t.worker_uuid) or "?" for t in moves]
+    return [
+        (t.processor if isinstance(t, TaskTransition) else t.worker_uuid) or "?"
+        for t in exactly_once.completions(history)
+    ]
 
 
 def describe(audit: Sequence[StepTransition]) -> str:
@@ -61,7 +60,7 @@ async def worker_total(workers: Sequence[WorkerClient], name: str) -> float:
 
 
 def not_complete(steps: Iterable[Step]) -> dict[str, str]:
-    return {s.name: s.current_state for s in steps if s.current_state != "complete"}
+    return {s.name: s.current_state for s in steps if s.current_state != StepState.COMPLETE}
 
 
 async def poll_until(

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 import pytest
 
+from tasker_cluster.exactly_once import completed_once, redeliveries
+from tasker_cluster.states import TASK_TERMINAL, StepState
 from tasker_cluster.testing import (
     InstanceUnreachableError,
     MultiInstanceTestManager,
@@ -19,11 +21,10 @@ from tasker_cluster.testing import (
     TaskTimeoutError,
 )
 
-from .invariants import completions, poll_until, redeliveries, step_audits, task_histories
+from .invariants import completions, poll_until, step_audits, task_histories
 
 STEP_SECONDS = 2.0
 BURST_WAVE = 3  # tasks per orchestration instance in each wave
-TERMINAL = ("complete", "error", "cancelled", "resolved_manually")
 
 
 def require_fault_injection(manager: MultiInstanceTestManager) -> None:
@@ -45,11 +46,11 @@ async def test_worker_killed_mid_step_loses_no_task(
         for task in created:
             for step in await cluster.list_steps(task.task_uuid):
                 worker = step.processor_uuid or ""
-                if step.current_state != "in_progress" or worker not in workers:
+                if step.current_state != StepState.IN_PROGRESS or worker not in workers:
                     continue
                 tasker_cluster.pause_instance(worker)
                 now = await cluster.get_step(task.task_uuid, step.step_uuid)
-                if now.current_state == "in_progress" and now.processor_uuid == worker:
+                if now.current_state == StepState.IN_PROGRESS and now.processor_uuid == worker:
                     return task, step, worker
                 tasker_cluster.resume_instance(worker)
         return None
@@ -66,10 +67,10 @@ async def test_worker_killed_mid_step_loses_no_task(
     ended = {str(u): t.status for u, t in finals.items() if t.status != "complete"}
     assert not ended, f"tasks that did not complete after {victim} was killed: {ended}"
     histories = await task_histories(cluster, uuids)
-    twice = {str(u): completions(h) for u, h in histories.items() if len(completions(h)) != 1}
+    twice = {str(u): completions(h) for u, h in histories.items() if not completed_once(h)}
     assert not twice, f"tasks not completed exactly once: {twice}"
     audit = (await step_audits(cluster, task.task_uuid, [step]))[step.name]
-    assert len(completions(audit)) == 1, f"step {step.step_uuid} completed {completions(audit)}"
+    assert completed_once(audit), f"step {step.step_uuid} completed {completions(audit)}"
     assert redeliveries(audit), (
         f"step {step.step_uuid} of killed {victim} completed without being redelivered: "
         f"{[(t.from_state, t.to_state, t.worker_uuid) for t in audit]}"
@@ -91,13 +92,13 @@ async def test_orchestration_killed_during_a_burst_loses_no_task(
         histories = await task_histories(reader, first_wave)
         for task_uuid, history in histories.items():
             owner = history[-1].processor
-            if owner in ids[1:] and history[-1].to_state not in TERMINAL:
+            if owner in ids[1:] and history[-1].to_state not in TASK_TERMINAL:
                 tasker_cluster.pause_instance(owner)
                 latest = (await reader.task_transitions(task_uuid))[-1]
-                if latest.processor == owner and latest.to_state not in TERMINAL:
+                if latest.processor == owner and latest.to_state not in TASK_TERMINAL:
                     return task_uuid, owner
                 tasker_cluster.resume_instance(owner)
-        if all(h[-1].to_state in TERMINAL for h in histories.values()):
+        if all(h[-1].to_state in TASK_TERMINAL for h in histories.values()):
             first_wave.extend(await create_spread(cluster, range(len(ids)), len(ids)))
         return None
 
@@ -120,7 +121,7 @@ async def test_orchestration_killed_during_a_burst_loses_no_task(
     ended = {str(u): t.status for u, t in finals.items() if t.status != "complete"}
     assert not ended, f"tasks that did not complete after {victim} was killed: {ended}"
     histories = await task_histories(cluster.client(0), uuids)
-    twice = {str(u): completions(h) for u, h in histories.items() if len(completions(h)) != 1}
+    twice = {str(u): completions(h) for u, h in histories.items() if not completed_once(h)}
     assert not twice, f"tasks not completed exactly once: {twice}"
     finisher = completions(histories[owned])[0]
     assert finisher != victim, f"task {owned} was completed by {finisher}, the killed instance"

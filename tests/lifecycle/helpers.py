@@ -13,7 +13,8 @@ import pytest
 
 from fakes import FAKE_SERVICE
 from tasker_cluster.cluster.facade import Cluster
-from tasker_cluster.config.loader import ClusterSettings, load_settings
+from tasker_cluster.config.loader import load_settings
+from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.wait import WaitTimeoutError, wait_for
 
 

@@ -222,7 +222,7 @@ def test_scale_starts_any_configured_type_and_a_shorthand_flag_wins(
         ("sidecar-1", "healthy", sidecar_port),
         ("sidecar-2", "healthy", sidecar_port + 1),
     ]
-    sidecar_env = json.loads((factory.cluster_dir / ".pids" / "sidecar-2.pid").read_text())
+    sidecar_env = json.loads((factory.cluster_dir / ".pids" / "sidecar-2.json").read_text())
     assert sidecar_env["service"] == "sidecar"
 
     stopped = run_invoke("cluster.stop", env=env)

@@ -47,7 +47,7 @@ def test_start_three_plus_two_see_them_healthy_then_stop_leaves_nothing(
     assert [row["state"] for row in as_json] == ["healthy"] * 5
     assert set(as_json[0]) == {
         "instance_id", "service", "state", "pid", "port", "url", "uptime_seconds",
-        "cpu_percent", "rss_bytes", "health_latency_ms", "detail",
+        "cpu_percent", "rss_bytes", "health_latency_ms", "detail", "ports",
     }  # fmt: skip
 
     seen = httpx.get(f"{rows[3].url}/health", trust_env=False).json()

@@ -268,44 +268,110 @@ def test_missing_env_file_is_reported_with_where_it_was_looked_for(tmp_path: Pat
     )
 
 
-def test_tasker_core_profile_resolves_references_per_argument(tmp_path: Path) -> None:
-    core = tmp_path / "tasker core"
-    for sub in ("workers/ruby", "workers/python", "workers/typescript"):
-        (core / sub).mkdir(parents=True)
+def small_checkout(root: Path) -> tuple[Path, dict[str, str]]:
+    """A tree laid out like tasker-core's (env files, crates), and an environ whose PATH has
+    stand-ins for cargo, uv, bundle and bun."""
+    core = root / "tasker core"
+    dotenv = core / "config" / "dotenv"
+    dotenv.mkdir(parents=True)
+    files = {
+        "base.env": "WORKSPACE_PATH=/Users/someone/tasker-core\nTASKER_ENV=test\n"
+        "TASKER_CONFIG_ROOT=${WORKSPACE_PATH}/config\n",
+        "test.env": "DATABASE_URL=postgresql://tasker:tasker@localhost:5432/tasker_rust_test\n"
+        "TASKER_MESSAGING_BACKEND=rabbitmq\n",
+        "cluster.env": "TASKER_ORCHESTRATION_INSTANCES=2\nTASKER_ORCHESTRATION_BASE_PORT=18080\n"
+        "TASKER_ORCHESTRATION_GRPC_BASE_PORT=19190\nTASKER_WORKER_PYTHON_INSTANCES=2\n"
+        "TASKER_WORKER_PYTHON_BASE_PORT=18300\nTASKER_WORKER_PYTHON_GRPC_BASE_PORT=19300\n"
+        "TASKER_WORKER_RUST_INSTANCES=0\nTASKER_WORKER_RUBY_INSTANCES=0\n"
+        "TASKER_WORKER_TS_INSTANCES=0\n",
+        "orchestration.env": "TASKER_WEB_BIND_ADDRESS=0.0.0.0:8080\n",
+        "python-worker.env": "TASKER_WORKER_GRPC_BIND_ADDRESS=0.0.0.0:9103\n"
+        "TASKER_CONFIG_PATH=${WORKSPACE_PATH}/config/tasker/generated/worker-test.toml\n",
+        "rust-worker.env": "",
+        "ruby-worker.env": "",
+        "typescript-worker.env": "",
+    }
+    for name, text in files.items():
+        (dotenv / name).write_text(text)
+    for crate in ("tasker-py", "tasker-rb", "tasker-ts"):
+        (core / "crates" / crate).mkdir(parents=True)
+    tools = root / "tools"
+    tools.mkdir()
+    for program in ("cargo", "uv", "bundle", "bun"):
+        (tools / program).write_text("#!/bin/sh\nexit 0\n")
+        (tools / program).chmod(0o755)
+    return core, {"PATH": f"{tools}:/usr/bin:/bin", "TASKER_CORE_DIR": str(core)}
 
-    settings = load_settings(
-        [PROFILES / "tasker-core.env"], {"TASKER_CORE_DIR": str(core)}, ENVIRON
-    )
 
-    first = plan_instances(settings)[0]
-    assert first.id == "orchestration-1"
+def test_tasker_core_profile_follows_the_checkout(tmp_path: Path) -> None:
+    core, environ = small_checkout(tmp_path)
+
+    settings = load_settings([PROFILES / "tasker-core.env"], {}, environ)
+
+    plan = plan_instances(settings)
+    assert [(i.id, i.port, dict(i.ports)) for i in plan] == [
+        ("orchestration-1", 18080, {"grpc": 19190}),
+        ("orchestration-2", 18081, {"grpc": 19191}),
+        ("worker-python-1", 18300, {"grpc": 19300}),
+        ("worker-python-2", 18301, {"grpc": 19301}),
+    ]
+    first = plan[0]
     assert first.workdir == core
     assert first.argv == (
         "env",
         f"TASKER_CONFIG_PATH={core}/config/tasker/generated/orchestration-test.toml",
         f"TASKER_TEMPLATE_PATH={core}/tests/fixtures/task_templates",
-        "TASKER_ORCHESTRATION_GRPC_BIND_ADDRESS=127.0.0.1:9090",
-        "cargo", "run", "--release", "-p", "tasker-orchestration", "--bin", "tasker-server",
-    )  # fmt: skip
-    rust = [i for i in plan_instances(settings) if i.service == "worker-rust"]
-    assert [i.argv[3] for i in rust] == [
-        "TASKER_WORKER_GRPC_BIND_ADDRESS=127.0.0.1:9100",
-        "TASKER_WORKER_GRPC_BIND_ADDRESS=127.0.0.1:9101",
-    ]
-    assert settings.passthrough["DATABASE_URL"].startswith("postgresql://")
+        f"{core}/target/release/tasker-server",
+    )
+    assert first.environment["TASKER_ORCHESTRATION_GRPC_BIND_ADDRESS"] == "127.0.0.1:19190"
+    worker = plan[3]
+    assert worker.workdir == core / "crates" / "tasker-py"
+    assert worker.argv == ("uv", "run", "python", "bin/server.py")
+    assert worker.environment["TASKER_WORKER_GRPC_BIND_ADDRESS"] == "127.0.0.1:19301"
+    assert worker.environment["TASKER_WEB_BIND_ADDRESS"] == "127.0.0.1:18301"
+    assert worker.environment["TASKER_CONFIG_PATH"] == (
+        f"{core}/config/tasker/generated/worker-test.toml"
+    )
+    assert worker.environment["TASKER_CONFIG_ROOT"] == f"{core}/config"
+    assert worker.environment["TASKER_MESSAGING_BACKEND"] == "rabbitmq", "the checkout's choice"
+    assert worker.environment["DATABASE_URL"].endswith("/tasker_rust_test")
+    python = settings.service_type("worker-python")
+    assert python.start_after == ("orchestration",)
+    assert python.prepare == "uv sync --group dev && uv run maturin develop"
 
 
-def test_missing_workdir_of_a_type_asked_to_run_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as error:
+def test_a_missing_checkout_is_named_with_the_file_that_includes_it(tmp_path: Path) -> None:
+    with pytest.raises(EnvFileNotFoundError) as error:
         load_settings(
             [PROFILES / "tasker-core.env"], {"TASKER_CORE_DIR": str(tmp_path / "none")}, ENVIRON
         )
 
-    assert problems_of(error)[0] == (
-        f"TASKER_ORCHESTRATION_WORKDIR='${{TASKER_CORE_DIR}}' (from config/dotenv/tasker-core.env):"
-        f" the directory {tmp_path}/none does not exist; set it to the directory the command "
-        "runs in"
+    assert str(error.value) == (
+        f"env file '{tmp_path}/none/config/dotenv/cluster.env' not found (looked in "
+        f"{tmp_path}/none/config/dotenv), included by {PROFILES / 'tasker-core.env'} "
+        "(TASKER_ENV_INCLUDE)"
     )
+
+
+def test_a_missing_program_is_named_with_how_to_get_it_even_behind_env(tmp_path: Path) -> None:
+    _, environ = small_checkout(tmp_path)
+    (tmp_path / "tools" / "uv").unlink()
+    overrides = {
+        "TASKER_ORCHESTRATION_PREPARE": "",
+        "TASKER_ORCHESTRATION_COMMAND": "env A=1 cargo run",
+    }
+
+    with pytest.raises(ConfigError) as error:
+        load_settings([PROFILES / "tasker-core.env"], overrides, environ)
+
+    problems = problems_of(error)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("TASKER_WORKER_PYTHON_COMMAND='uv run python bin/server.py'")
+    assert problems[0].endswith(
+        "the program 'uv' is not an executable file on PATH; install uv (pip install uv)"
+    )
+    assert problems[1].startswith("TASKER_WORKER_PYTHON_PREPARE=")
+    assert "the program 'uv' is not an executable file on PATH" in problems[1]
 
 
 def test_a_role_key_makes_any_type_a_worker_and_a_bad_role_is_named() -> None:

@@ -56,7 +56,17 @@ def test_stop_results_and_summary() -> None:
         "orchestration-1  stopped               41",
         "worker-python-1  killed after timeout  42",
         "worker-python-2  not running           -    no record",
+        "worker-python-1 needed SIGKILL (its log is empty)",
         "1 stopped, 1 killed after timeout, 1 not running in 2.0 s",
+    ]
+    killed = StopResult(
+        "worker-python-1", "worker-python", StopOutcome.KILLED, 42, log_tail=("a", "b")
+    )
+    assert stop_lines([killed], 2.0, colour=False)[2:] == [
+        "worker-python-1 needed SIGKILL; the last lines of its log:",
+        "    | a",
+        "    | b",
+        "1 killed after timeout in 2.0 s",
     ]
     assert stop_lines([], 0.01, colour=False) == ["nothing to stop in 0.0 s"]
 

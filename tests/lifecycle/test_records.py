@@ -15,6 +15,7 @@ from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
     liveness,
+    read_plain_pids,
     read_record,
     read_records,
     record_path,
@@ -46,11 +47,16 @@ def test_records_round_trip_and_are_written_atomically(tmp_path: Path) -> None:
 
     path = write_record(tmp_path / ".pids", record)
 
-    assert path == tmp_path / ".pids" / "orchestration-1.pid"
+    assert path == tmp_path / ".pids" / "orchestration-1.json"
     assert read_record(path) == record
-    assert sorted(p.name for p in (tmp_path / ".pids").iterdir()) == ["orchestration-1.pid"]
+    assert sorted(p.name for p in (tmp_path / ".pids").iterdir()) == [
+        "orchestration-1.json",
+        "orchestration-1.pid",
+    ]
+    assert (tmp_path / ".pids" / "orchestration-1.pid").read_text() == "1234\n"
     remove_record(tmp_path / ".pids", "orchestration-1")
     assert not path.exists()
+    assert not (tmp_path / ".pids" / "orchestration-1.pid").exists()
 
 
 @pytest.mark.parametrize(
@@ -76,13 +82,16 @@ def test_unreadable_records_name_the_file_and_the_reason(
 def test_read_records_separates_records_from_broken_files(tmp_path: Path) -> None:
     write_record(tmp_path, record_for(1, 1.0, "b-1"))
     write_record(tmp_path, record_for(2, 2.0, "a-1"))
-    (tmp_path / "c-1.pid").write_text("42\n")
+    (tmp_path / "c-1.json").write_text("42\n")
+    (tmp_path / "d-1.pid").write_text("4242\n")
+    (tmp_path / "e-1.pid").write_text(record_for(5, 5.0, "e-1").to_json())
 
     records, broken = read_records(tmp_path)
 
-    assert [r.instance_id for r in records] == ["a-1", "b-1"]
-    assert [e.path.name for e in broken] == ["c-1.pid"]
+    assert [r.instance_id for r in records] == ["a-1", "b-1", "e-1"], "e-1: an older record"
+    assert [e.path.name for e in broken] == ["c-1.json"]
     assert record_path(tmp_path, "a-1").exists()
+    assert [(p.instance_id, p.pid) for p in read_plain_pids(tmp_path)] == [("d-1", 4242)]
 
 
 def test_our_own_process_is_ours_and_a_different_create_time_is_not() -> None:

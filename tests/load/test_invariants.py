@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from tasker_cluster.exactly_once import (
+    Transition,
+    claimed_once,
+    claims,
+    completed_once,
+    is_claim,
+    is_redelivery,
+    once_per_attempt,
+)
 from tasker_cluster.load.invariants import (
     TaskEvidence,
     check_task,
@@ -107,3 +116,18 @@ def test_lost_stuck_and_failed_tasks() -> None:
 def test_step_runner_is_the_worker_that_handed_the_result_back() -> None:
     assert step_runner(NORMAL_STEP) == "worker-python-1"
     assert step_runner(audit(("pending", "enqueued", None, None))) is None
+
+
+def test_the_exactly_once_predicates_read_plain_records() -> None:
+    records = [Transition.of_step(row) for row in NORMAL_STEP]
+    assert claimed_once(records)
+    assert completed_once(records)
+    assert [record.actor for record in claims(records)] == ["worker-python-1"]
+    redelivered = Transition("in_progress", "worker-python-2", {"redelivered": True})
+    assert is_redelivery(redelivered)
+    assert not is_claim(redelivered)
+    assert claimed_once([*records, redelivered])
+    assert not completed_once([*records, *records])
+    assert once_per_attempt(2, 2)
+    assert not once_per_attempt(2, 1)
+    assert Transition.of_task(NORMAL_TASK[-1]).actor == "orchestration-2"

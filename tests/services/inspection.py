@@ -10,6 +10,10 @@ from typing import Any
 
 import psycopg
 
+from tasker_cluster import exactly_once
+from tasker_cluster.exactly_once import Transition
+from tasker_cluster.states import StepState, TaskState
+
 
 def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     if database_url.startswith("sqlite:"):
@@ -22,7 +26,10 @@ def query(database_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tup
 
 @dataclass(frozen=True)
 class Invariants:
-    """What the transition history says happened, per step and per task."""
+    """What the transition history says happened, per step and per task.
+
+    Claims, redeliveries and completions are counted, and judged, by `tasker_cluster.exactly_once`.
+    """
 
     claims: Counter[str]  # step uuid -> in_progress transitions that are not redeliveries
     redeliveries: Counter[str]  # step uuid -> redelivered re-claims
@@ -33,13 +40,17 @@ class Invariants:
     task_status: dict[str, str]
 
     def steps_claimed_more_than_once(self) -> dict[str, int]:
-        return {s: n for s, n in self.claims.items() if n != self.step_attempts[s]}
+        return {
+            s: n
+            for s, n in self.claims.items()
+            if not exactly_once.once_per_attempt(n, self.step_attempts[s])
+        }
 
     def steps_completed_more_than_once(self) -> dict[str, int]:
-        return {s: n for s, n in self.step_completions.items() if n > 1}
+        return {s: n for s, n in self.step_completions.items() if exactly_once.more_than_once(n)}
 
     def tasks_completed_more_than_once(self) -> dict[str, int]:
-        return {t: n for t, n in self.task_completions.items() if n > 1}
+        return {t: n for t, n in self.task_completions.items() if exactly_once.more_than_once(n)}
 
 
 def invariants(database_url: str) -> Invariants:
@@ -49,18 +60,22 @@ def invariants(database_url: str) -> Invariants:
     for step_uuid, to_state, metadata in query(
         database_url,
         "SELECT step_uuid, to_state, metadata FROM workflow_step_transitions"
-        " WHERE to_state IN ('in_progress', 'complete')",
+        " WHERE to_state IN (?, ?)",
+        (StepState.IN_PROGRESS.value, StepState.COMPLETE.value),
     ):
-        if to_state == "complete":
+        record = Transition(to_state, metadata=json.loads(metadata))
+        if exactly_once.is_completion(record):
             step_completions[step_uuid] += 1
-        elif json.loads(metadata).get("redelivered"):
+        elif exactly_once.is_redelivery(record):
             redeliveries[step_uuid] += 1
-        else:
+        elif exactly_once.is_claim(record):
             claims[step_uuid] += 1
     task_completions: Counter[str] = Counter(
         row[0]
         for row in query(
-            database_url, "SELECT task_uuid FROM task_transitions WHERE to_state = 'complete'"
+            database_url,
+            "SELECT task_uuid FROM task_transitions WHERE to_state = ?",
+            (TaskState.COMPLETE.value,),
         )
     )
     steps = query(database_url, "SELECT step_uuid, attempts, processor_uuid FROM workflow_steps")

@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 
+from tasker_cluster.states import TASK_TERMINAL
+
 ORCHESTRATION_MODULE = "tasker_cluster.services.orchestration"
 WORKER_MODULE = "tasker_cluster.services.worker"
 FAN_OUT = {"namespace": "load_testing", "name": "fan_out"}
-TERMINAL = {"complete", "error", "cancelled", "resolved_manually"}
 
 
 def free_port() -> int:
@@ -207,7 +208,7 @@ def task_status(client: httpx.Client, url: str, task_uuid: str) -> str:
 def wait_for_task(client: httpx.Client, url: str, task_uuid: str, timeout: float = 60.0) -> str:
     return str(
         wait_until(
-            lambda: (status := task_status(client, url, task_uuid)) in TERMINAL and status,
+            lambda: (status := task_status(client, url, task_uuid)) in TASK_TERMINAL and status,
             timeout,
             what=f"task {task_uuid} to finish",
         )

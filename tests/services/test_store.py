@@ -17,7 +17,6 @@ from tasker_cluster.services.orchestration.leases import claim_due_tasks
 from tasker_cluster.services.orchestration.planning import TaskPlan, plan_task
 from tasker_cluster.services.orchestration.progress import carry_out, carry_out_all
 from tasker_cluster.services.orchestration.results import apply_results
-from tasker_cluster.services.statemachine import StepState, TaskState
 from tasker_cluster.services.store import (
     ConstraintViolationError,
     Database,
@@ -26,11 +25,12 @@ from tasker_cluster.services.store import (
 )
 from tasker_cluster.services.store.cancellation import cancel_task
 from tasker_cluster.services.store.queue import read, send_many, step_queue
-from tasker_cluster.services.store.tasks import NewTask, insert_task
+from tasker_cluster.services.store.tasks import NewTask, TaskRequest, insert_task
 from tasker_cluster.services.templates import StepSpec, TemplateRegistry
 from tasker_cluster.services.worker.claims import claim_steps
 from tasker_cluster.services.worker.completion import FinishedStep, complete_steps
 from tasker_cluster.services.worker.model import ClaimRequest
+from tasker_cluster.states import StepState, TaskState
 
 from .inspection import query
 
@@ -50,8 +50,7 @@ def database(database_url: str) -> Iterator[Database]:
 def _new_task(width: int = 2, steps: list[StepSpec] | None = None) -> NewTask:
     template = TEMPLATES.get("load_testing", "fan_out", "1.0.0")
     context = template.validated_context({"width": width})
-    return NewTask(
-        task_uuid=str(uuid.uuid4()),
+    request = TaskRequest(
         name="fan_out",
         namespace="load_testing",
         version="1.0.0",
@@ -64,6 +63,10 @@ def _new_task(width: int = 2, steps: list[StepSpec] | None = None) -> NewTask:
         correlation_id=str(uuid.uuid4()),
         parent_correlation_id=None,
         options=None,
+    )
+    return NewTask(
+        task_uuid=str(uuid.uuid4()),
+        request=request,
         steps=template.expand(context) if steps is None else steps,
     )
 

@@ -17,6 +17,8 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from tasker_cluster.cli.session import env_file_paths
+
 if TYPE_CHECKING:
     from tasker_cluster.load.report import LoadReport
     from tasker_cluster.load.spec import LoadSpec
@@ -91,7 +93,7 @@ def resolve_cli_target(
         return resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
     if os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:
         return resolve_target(ClusterConfig.from_env())
-    env_files = [Path(env_file)] if env_file else None
+    env_files = env_file_paths(env_file)
     return target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
 
 

@@ -6,12 +6,12 @@ import sys
 from typing import IO
 
 from tasker_cluster.cli import printer
-from tasker_cluster.cli.session import open_cluster, repeat_until_interrupted, write_lines
+from tasker_cluster.cli.session import EnvFiles, open_cluster, repeat_until_interrupted, write_lines
 from tasker_cluster.logs import FOLLOW_INTERVAL
 
 
 def run_logs(
-    env_file: str | None,
+    env_file: EnvFiles,
     service: str | None,
     instance: str | None,
     follow: bool,

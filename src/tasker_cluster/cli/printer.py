@@ -20,6 +20,7 @@ _RESET = "\x1b[0m"
 _PALETTE = ("\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[96m", "\x1b[93m")
 _STATE_STYLES = {
     InstanceState.HEALTHY: "green",
+    InstanceState.DEGRADED: "yellow",
     InstanceState.UNHEALTHY: "yellow",
     InstanceState.STARTING: "cyan",
     InstanceState.CRASHED: "red",
@@ -112,7 +113,7 @@ def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
             row.instance_id,
             row.state.value,
             str(row.pid) if row.pid is not None else "-",
-            str(row.port),
+            " ".join([str(row.port), *(f"{name}:{port}" for name, port in row.ports.items())]),
             duration(row.uptime_seconds),
             f"{row.cpu_percent:.1f}" if row.cpu_percent is not None else "-",
             size(row.rss_bytes),
@@ -154,7 +155,20 @@ def stop_lines(results: Sequence[StopResult], elapsed: float, colour: bool) -> l
     lines = table(cells, headers, outcome_style, colour=colour) if results else []
     counts = {o: sum(r.outcome is o for r in results) for o in StopOutcome}
     parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
-    return [*lines, f"{', '.join(parts) or 'nothing to stop'} in {elapsed:.1f} s"]
+    tails = [
+        line
+        for result in results
+        if result.outcome in (StopOutcome.KILLED, StopOutcome.SURVIVED)
+        for line in (
+            [
+                f"{result.instance_id} needed SIGKILL; the last lines of its log:",
+                *(f"    | {text}" for text in result.log_tail),
+            ]
+            if result.log_tail
+            else [f"{result.instance_id} needed SIGKILL (its log is empty)"]
+        )
+    ]
+    return [*lines, *tails, f"{', '.join(parts) or 'nothing to stop'} in {elapsed:.1f} s"]
 
 
 def start_lines(report: StartReport) -> list[str]:

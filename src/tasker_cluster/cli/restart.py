@@ -7,11 +7,11 @@ from typing import IO
 
 from tasker_cluster.cli import printer
 from tasker_cluster.cli.progress import progress_view
-from tasker_cluster.cli.session import interrupt_undoes, open_cluster, write_lines
+from tasker_cluster.cli.session import EnvFiles, interrupt_undoes, open_cluster, write_lines
 
 
 def run_restart(
-    env_file: str | None,
+    env_file: EnvFiles,
     service: str | None,
     instance: str | None,
     timeout: float,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -58,6 +58,16 @@ def repeat_until_interrupted(step: Callable[[], None], interval: float) -> None:
         return
 
 
-def open_cluster(env_file: str | None) -> Cluster:
-    """The cluster the settings of `env_file` describe (the default profile if None)."""
-    return Cluster(load_settings([Path(env_file)] if env_file else None))
+EnvFiles = str | Sequence[str] | None
+
+
+def env_file_paths(env_files: EnvFiles) -> list[Path] | None:
+    """`--env-file` values (repeated, or comma-separated) as paths; None: the default profile."""
+    given = [env_files] if isinstance(env_files, str) else list(env_files or [])
+    paths = [Path(part.strip()) for item in given for part in item.split(",") if part.strip()]
+    return paths or None
+
+
+def open_cluster(env_files: EnvFiles) -> Cluster:
+    """The cluster the settings of `env_files` describe (the default profile if none)."""
+    return Cluster(load_settings(env_file_paths(env_files)))

@@ -9,7 +9,7 @@ from typing import IO
 
 from tasker_cluster.cli import printer
 from tasker_cluster.cli.progress import progress_view
-from tasker_cluster.cli.session import interrupt_undoes, open_cluster, write_lines
+from tasker_cluster.cli.session import EnvFiles, interrupt_undoes, open_cluster, write_lines
 from tasker_cluster.cluster.facade import Cluster
 from tasker_cluster.cluster.start import StartReport
 from tasker_cluster.config.errors import ConfigError
@@ -50,7 +50,7 @@ def parse_scale(
 
 
 def run_start(
-    env_file: str | None,
+    env_file: EnvFiles,
     flags: Mapping[str, str | None],
     wait: bool,
     timeout: float,

@@ -11,6 +11,7 @@ from tasker_cluster.cli import printer
 from tasker_cluster.cli.session import (
     CLEAR_SCREEN,
     WATCH_INTERVAL,
+    EnvFiles,
     open_cluster,
     repeat_until_interrupted,
     write_lines,
@@ -20,7 +21,7 @@ from tasker_cluster.cluster.status import InstanceState
 
 
 def run_status(
-    env_file: str | None,
+    env_file: EnvFiles,
     service: str | None,
     as_json: bool,
     check: bool,

@@ -9,12 +9,14 @@ from typing import IO
 from invoke.exceptions import Exit
 
 from tasker_cluster.cli import printer
-from tasker_cluster.cli.session import open_cluster, write_lines
+from tasker_cluster.cli.session import EnvFiles, open_cluster, write_lines
 from tasker_cluster.process.stop import StopOutcome
+
+MAX_SHOWN = 6
 
 
 def run_stop(
-    env_file: str | None,
+    env_file: EnvFiles,
     service: str | None,
     instance: str | None,
     timeout: float,
@@ -23,7 +25,13 @@ def run_stop(
 ) -> None:
     out = out or sys.stdout
     began = time.monotonic()
-    results = open_cluster(env_file).stop(service=service, instance=instance, timeout=timeout)
+
+    def countdown(left: float, running: list[str]) -> None:
+        shown = ", ".join(running[:MAX_SHOWN]) + (" ..." if len(running) > MAX_SHOWN else "")
+        write_lines(out, [f"  waiting for {len(running)} to exit ({left:.0f} s left): {shown}"])
+
+    cluster = open_cluster(env_file)
+    results = cluster.stop(service=service, instance=instance, timeout=timeout, on_wait=countdown)
     write_lines(
         out, printer.stop_lines(results, time.monotonic() - began, printer.wants_colour(out))
     )

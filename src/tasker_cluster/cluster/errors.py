@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tasker_cluster.errors import ClusterError
+from tasker_cluster.health.ports import PortProblem
 from tasker_cluster.health.readiness import CrashReport
 
 
@@ -17,6 +18,10 @@ class InstancesCrashedError(ClusterError):
         reports = "\n".join(crash.describe() for crash in self.crashes)
         cleanup = f"\nstopped the other instances this start had spawned: {', '.join(stopped)}"
         super().__init__(reports + (cleanup if self.stopped else ""))
+
+    def with_stopped(self, stopped: Sequence[str]) -> InstancesCrashedError:
+        crashed = {crash.instance_id for crash in self.crashes}
+        return InstancesCrashedError(self.crashes, [i for i in stopped if i not in crashed])
 
 
 class StartTimeoutError(ClusterError):
@@ -33,6 +38,35 @@ class StartTimeoutError(ClusterError):
         super().__init__(
             f"{len(self.pending)} instance(s) not healthy after {timeout:g} s:\n{waiting}{cleanup}"
         )
+
+    def with_stopped(self, stopped: Sequence[str]) -> StartTimeoutError:
+        return StartTimeoutError(self.timeout, self.pending, stopped)
+
+
+class InstancesDegradedError(ClusterError):
+    """Instances answered healthy but do not hold every declared port (missing by the deadline,
+    or held by another process); every instance that start spawned was stopped."""
+
+    def __init__(
+        self,
+        problems: Sequence[PortProblem],
+        stopped: Sequence[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self.problems = tuple(problems)
+        self.stopped = tuple(stopped)
+        self.timeout = timeout
+        when = f" after {timeout:g} s" if timeout is not None else ""
+        lines = "\n".join(f"  {p.instance_id}: {p.describe()}" for p in self.problems)
+        cleanup = f"\nstopped what this start spawned: {', '.join(stopped)}" if stopped else ""
+        super().__init__(
+            f"{len({p.instance_id for p in self.problems})} instance(s) healthy but degraded"
+            f"{when}:\n{lines}{cleanup}"
+        )
+
+    def with_stopped(self, stopped: Sequence[str]) -> InstancesDegradedError:
+        return InstancesDegradedError(self.problems, stopped, timeout=self.timeout)
 
 
 class InstanceNotConfiguredError(ClusterError):

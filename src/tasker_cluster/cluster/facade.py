@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from tasker_cluster.cluster.errors import (
@@ -17,21 +18,24 @@ from tasker_cluster.config.errors import UnknownServiceError
 from tasker_cluster.config.instances import Instance, Plan, instance_for_id, plan_instances
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.health.readiness import ProgressCallback
-from tasker_cluster.logs import LogFollower, LogLine, Selector, tail_logs
+from tasker_cluster.logs import LogFollower, LogLine, Selector, tail_lines, tail_logs
 from tasker_cluster.process.lock import ClusterLock
 from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
     liveness,
+    read_plain_pids,
     read_records,
+    record_of_plain_pid,
     remove_record,
 )
-from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records
+from tasker_cluster.process.stop import StopOutcome, StopResult, StopWaitCallback, stop_records
 from tasker_cluster.process.trees import collect_trees
 
 log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT = 120.0
+KILLED_LOG_LINES = 10
 
 
 class Cluster:
@@ -73,11 +77,20 @@ class Cluster:
             )
 
     def stop(
-        self, service: str | None = None, instance: str | None = None, timeout: float = 10.0
+        self,
+        service: str | None = None,
+        instance: str | None = None,
+        timeout: float = 10.0,
+        *,
+        on_wait: StopWaitCallback | None = None,
     ) -> list[StopResult]:
-        """Stop the selected instances' whole process trees at once; KILL after `timeout`."""
+        """Stop the selected instances' whole process trees at once; KILL after `timeout`.
+
+        `on_wait(seconds left, ids still running)` reports the grace period about once a
+        second. Results of instances that needed SIGKILL carry the last lines of their log.
+        """
         with self._lock():
-            return self._stop(service, instance, timeout)
+            return self._stop(service, instance, timeout, on_wait)
 
     def restart(
         self,
@@ -151,7 +164,13 @@ class Cluster:
     def _lock(self) -> ClusterLock:
         return ClusterLock(self.settings.lock_path, self.lock_timeout)
 
-    def _stop(self, service: str | None, instance: str | None, timeout: float) -> list[StopResult]:
+    def _stop(
+        self,
+        service: str | None,
+        instance: str | None,
+        timeout: float,
+        on_wait: StopWaitCallback | None = None,
+    ) -> list[StopResult]:
         self._check_service(service)
         chosen = [
             r for r in self._all_records() if _selected(r.service, r.instance_id, service, instance)
@@ -160,11 +179,17 @@ class Cluster:
             self._check_instance(instance)
             owner = self.settings.service_of(instance) or "unknown"
             return [StopResult(instance, owner, StopOutcome.NOT_RUNNING, None, "no record")]
-        results = stop_records(chosen, timeout)
+        results = stop_records(chosen, timeout, on_wait)
         for result in results:
             if result.outcome is not StopOutcome.SURVIVED:
                 remove_record(self.settings.pids_dir, result.instance_id)
-        return results
+        return [self._with_log_tail(result) for result in results]
+
+    def _with_log_tail(self, result: StopResult) -> StopResult:
+        if result.outcome not in (StopOutcome.KILLED, StopOutcome.SURVIVED):
+            return result
+        lines = tail_lines(self.log_path(result.instance_id), KILLED_LOG_LINES)[0]
+        return replace(result, log_tail=tuple(lines))
 
     def _select_instances(self, service: str | None, instance: str | None) -> list[Instance]:
         """Planned and recorded instances matching the selection, rebuilt from the settings."""
@@ -186,10 +211,16 @@ class Cluster:
         return list(chosen.values())
 
     def _all_records(self) -> list[InstanceRecord]:
+        """Our records, and a record for each plain pid file another tool (tasker-core's own
+        scripts) wrote for an instance these settings define."""
         records, broken = read_records(self.settings.pids_dir)
         for error in broken:
             log.warning("ignoring %s", error)
-        return records
+        for plain in read_plain_pids(self.settings.pids_dir):
+            instance = instance_for_id(self.settings, plain.instance_id)
+            if instance is not None and (record := record_of_plain_pid(plain, instance)):
+                records.append(record)
+        return sorted(records, key=lambda r: r.instance_id)
 
     def _check_service(self, service: str | None) -> None:
         known = [*self.settings.service_names]

@@ -1,4 +1,5 @@
-"""`start`: skip what runs, clean stale records, check ports, spawn all, wait, or undo it all."""
+"""`start`: skip what runs, clean stale records, check ports, prepare, spawn in waves, wait,
+or undo it all."""
 
 from __future__ import annotations
 
@@ -10,12 +11,19 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from tasker_cluster.cluster.errors import InstancesCrashedError, StartTimeoutError
-from tasker_cluster.config.instances import Instance, Plan
+from tasker_cluster.cluster.errors import (
+    InstancesCrashedError,
+    InstancesDegradedError,
+    StartTimeoutError,
+)
+from tasker_cluster.config.instances import Instance, Plan, placeholder_values
 from tasker_cluster.config.model import ClusterSettings
-from tasker_cluster.health.readiness import Progress, ProgressCallback, WaitResult, wait_healthy
+from tasker_cluster.config.placeholders import substitute
+from tasker_cluster.health.ports import PortProblem, PortsOf, port_problems
+from tasker_cluster.health.readiness import Progress, ProgressCallback, wait_healthy
 from tasker_cluster.process.errors import PortsInUseError
 from tasker_cluster.process.ports import wait_for_ports
+from tasker_cluster.process.prepare import run_prepare
 from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
@@ -26,7 +34,7 @@ from tasker_cluster.process.records import (
 )
 from tasker_cluster.process.spawn import Spawned, spawn
 from tasker_cluster.process.stop import StopOutcome, stop_records
-from tasker_cluster.wait import Deadline
+from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -99,49 +107,49 @@ def _undo(settings: ClusterSettings, spawned: Sequence[Spawned]) -> list[str]:
 def start_instances(
     plan: Plan, *, wait: bool, timeout: float, on_progress: ProgressCallback | None
 ) -> StartReport:
-    """Start what of `plan` is not running yet; on any failure stop all it spawned, then raise."""
+    """Start what of `plan` is not running yet; on any failure stop all it spawned, then raise.
+
+    Before anything spawns: stale records go, every port is checked, and each type with
+    instances to start is prepared once. Then types start in waves (a type with
+    `start_after` waits until those types are healthy), each wave in parallel, each type
+    given its own start timeout when it has one.
+    """
     began = time.monotonic()
     settings, planned = plan.settings, plan.instances
-    deadline = Deadline(timeout)
     existing_ids = set(_record_ids(settings))
     running = clean_stale_records(settings)
     stale_ids = tuple(sorted(existing_ids - running.keys()))
     to_start = [instance for instance in planned if instance.id not in running]
     record_pids = {r.pid: r.instance_id for r in running.values()}
-    conflicts = wait_for_ports(to_start, settings.bind_host, record_pids, deadline)
+    conflicts = wait_for_ports(to_start, settings.bind_host, record_pids, Deadline(timeout))
     if conflicts:
         raise PortsInUseError(conflicts)
     progress = Progress(len(planned), on_progress)
     for instance in planned:
         if instance.id in running:
             progress.emit(instance.id, "already running")
+    _prepare(settings, to_start, progress)
     spawned: dict[str, Spawned] = {}
     try:
-        for instance in to_start:
-            child = spawn(instance, settings.log_path(instance.id))
-            spawned[instance.id] = child
-            write_record(settings.pids_dir, child.record)
-            progress.emit(instance.id, "spawned")
-        result = WaitResult()
-        if wait:
-            result = wait_healthy(
-                planned,
-                spawned=spawned,
-                records=running,
-                logs_dir=settings.logs_dir,
-                deadline=deadline,
-                progress=progress,
-            )
-    except BaseException:  # Ctrl-C included: nothing this start spawned may be left running
-        _undo(settings, list(spawned.values()))
-        raise
-    if result.crashes:
+        for wave in start_waves(settings, planned):
+            for instance in (i for i in wave if i.id not in running):
+                child = spawn(instance, settings.log_path(instance.id))
+                spawned[instance.id] = child
+                write_record(settings.pids_dir, child.record)
+                progress.emit(instance.id, "spawned")
+            if wait:
+                wave_timeout = _wave_timeout(settings, wave, timeout)
+                _wait_ready(
+                    settings,
+                    wave,
+                    spawned=spawned,
+                    running=running,
+                    timeout=wave_timeout,
+                    progress=progress,
+                )
+    except BaseException:  # Ctrl-C and every failure: nothing this start spawned stays running
         stopped = _undo(settings, list(spawned.values()))
-        crashed = {crash.instance_id for crash in result.crashes}
-        raise InstancesCrashedError(result.crashes, [i for i in stopped if i not in crashed])
-    if result.pending:
-        stopped = _undo(settings, list(spawned.values()))
-        raise StartTimeoutError(timeout, list(result.pending.items()), stopped)
+        raise _with_stopped(stopped) from None
     return StartReport(
         plan=plan,
         started=tuple(spawned),
@@ -151,6 +159,100 @@ def start_instances(
         elapsed=time.monotonic() - began,
         spawned=tuple(spawned.values()),
     )
+
+
+def start_waves(settings: ClusterSettings, planned: Sequence[Instance]) -> list[list[Instance]]:
+    """The planned instances in start order: a type comes after the types it `start_after`s
+    (those not planned are ignored); types without an order start in the first wave."""
+    pending = {i.service for i in planned}
+    after = {name: set(settings.service_type(name).start_after) & pending for name in pending}
+    waves: list[list[Instance]] = []
+    done: set[str] = set()
+    while pending:
+        ready = {name for name in pending if after[name] <= done} or set(pending)
+        waves.append([i for i in planned if i.service in ready])
+        done |= ready
+        pending -= ready
+    return waves
+
+
+def _wave_timeout(settings: ClusterSettings, wave: Sequence[Instance], default: float) -> float:
+    timeouts = [settings.service_type(i.service).start_timeout for i in wave]
+    return max((t for t in timeouts if t is not None), default=default)
+
+
+def _prepare(settings: ClusterSettings, to_start: Sequence[Instance], progress: Progress) -> None:
+    """Run each prepare step once, for the types that have instances to start."""
+    firsts = {i.service: i for i in reversed(to_start)}
+    for service in settings.service_types:
+        first = firsts.get(service.name)
+        if service.prepare is None or first is None:
+            continue
+        command = substitute(service.prepare, placeholder_values(settings, first))
+        progress.emit(service.name, "preparing", command)
+        prepared = run_prepare(
+            service.name,
+            command,
+            workdir=first.workdir,
+            environment=first.environment,
+            logs_dir=settings.logs_dir,
+            timeout=service.prepare_timeout,
+        )
+        progress.emit(service.name, "prepared", f"{prepared.seconds:.1f} s")
+
+
+def _wait_ready(
+    settings: ClusterSettings,
+    wave: Sequence[Instance],
+    *,
+    spawned: dict[str, Spawned],
+    running: dict[str, InstanceRecord],
+    timeout: float,
+    progress: Progress,
+) -> None:
+    """Until every instance of the wave answers healthy and holds each declared port."""
+    deadline = Deadline(timeout)
+    result = wait_healthy(
+        wave,
+        spawned=spawned,
+        records=running,
+        log_path_of=settings.log_path,
+        deadline=deadline,
+        progress=progress,
+    )
+    if result.crashes:
+        crashed = {crash.instance_id for crash in result.crashes}
+        raise InstancesCrashedError(result.crashes, [i for i in spawned if i not in crashed])
+    if result.pending:
+        raise StartTimeoutError(timeout, list(result.pending.items()), [])
+    with_ports = [
+        PortsOf(i.id, spawned[i.id].record.pid if i.id in spawned else running[i.id].pid, i.ports)
+        for i in wave
+        if i.ports
+    ]
+    problems: list[PortProblem] = []
+
+    def held() -> bool:
+        problems[:] = port_problems(with_ports)
+        if any(problem.held_elsewhere for problem in problems):
+            raise InstancesDegradedError(problems, [])
+        return not problems
+
+    try:
+        wait_for(held, deadline, "every declared port", interval=0.005, max_interval=0.1)
+    except WaitTimeoutError:
+        raise InstancesDegradedError(problems, [], timeout=timeout) from None
+
+
+def _with_stopped(stopped: list[str]) -> BaseException:
+    """The exception being handled, told which instances this start stopped again."""
+    import sys  # noqa: PLC0415 - only on the failure path
+
+    error = sys.exc_info()[1]
+    assert error is not None
+    if isinstance(error, StartTimeoutError | InstancesCrashedError | InstancesDegradedError):
+        return error.with_stopped(stopped)
+    return error
 
 
 def _record_ids(settings: ClusterSettings) -> list[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import psutil
 
 from tasker_cluster.config.instances import Instance
+from tasker_cluster.health.ports import PortsOf, port_problems
 from tasker_cluster.health.probe import HealthProbe, HealthProber, HealthState, ProbeTarget
 from tasker_cluster.process.records import InstanceRecord, Liveness, liveness
 
@@ -18,6 +19,7 @@ CPU_SAMPLE_SECONDS = 0.1
 
 class InstanceState(enum.StrEnum):
     HEALTHY = "healthy"
+    DEGRADED = "degraded"
     UNHEALTHY = "unhealthy"
     STARTING = "starting"
     CRASHED = "crashed"
@@ -39,6 +41,7 @@ class InstanceStatus:
     rss_bytes: int | None
     health_latency_ms: float | None
     detail: str
+    ports: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -50,6 +53,7 @@ class _Row:
     url: str
     health_url: str
     record: InstanceRecord | None
+    ports: Mapping[str, int] = field(default_factory=dict)
     liveness: Liveness | None = None
     tree: tuple[psutil.Process, ...] = ()
 
@@ -92,6 +96,7 @@ def collect_status(
             instance.url,
             instance.health_url,
             None,
+            instance.ports,
         )
     for record in records:
         path = health_paths.get(record.service, "/health")
@@ -103,6 +108,7 @@ def collect_status(
             record.url,
             f"{record.url}{path}",
             record,
+            record.ports,
         )
     rank = {service: index for index, service in enumerate(health_paths)}
     ordered = sorted(rows.values(), key=lambda r: (rank.get(r.service, len(rank)), r.number))
@@ -119,14 +125,34 @@ def collect_status(
         probes = prober.probe_many(targets, health_timeout)
     if any(row.tree for row in rows.values()):
         time.sleep(max(0.0, CPU_SAMPLE_SECONDS - (time.monotonic() - sample_started)))
-    return [_status(row, probe) for row, probe in zip(rows.values(), probes, strict=True)]
+    statuses = [_status(row, probe) for row, probe in zip(rows.values(), probes, strict=True)]
+    return _degrade(statuses, rows)
+
+
+def _degrade(statuses: list[InstanceStatus], rows: Mapping[str, _Row]) -> list[InstanceStatus]:
+    """A healthy row whose declared ports its instance does not all hold becomes degraded,
+    naming each such port and its holder."""
+    healthy = [
+        PortsOf(s.instance_id, s.pid, rows[s.instance_id].ports)
+        for s in statuses
+        if s.state is InstanceState.HEALTHY and s.pid is not None and rows[s.instance_id].ports
+    ]
+    problems: dict[str, list[str]] = {}
+    for problem in port_problems(healthy):
+        problems.setdefault(problem.instance_id, []).append(problem.describe())
+    return [
+        replace(s, state=InstanceState.DEGRADED, detail="; ".join(problems[s.instance_id]))
+        if s.instance_id in problems
+        else s
+        for s in statuses
+    ]
 
 
 def _status(row: _Row, probe: HealthProbe) -> InstanceStatus:
     def make(state: InstanceState, detail: str, pid: int | None = None) -> InstanceStatus:
         return InstanceStatus(
             row.instance_id, row.service, state, pid, row.port, row.url,
-            None, None, None, None, detail,
+            None, None, None, None, detail, row.ports,
         )  # fmt: skip
 
     if row.record is None:
@@ -157,4 +183,5 @@ def _status(row: _Row, probe: HealthProbe) -> InstanceStatus:
         rss_bytes=rss,
         health_latency_ms=None if probe.latency_ms is None else round(probe.latency_ms, 1),
         detail=probe.detail,
+        ports=row.ports,
     )

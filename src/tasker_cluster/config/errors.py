@@ -23,11 +23,15 @@ class ConfigError(ClusterError):
 class EnvFileNotFoundError(ClusterError):
     """An env file that was asked for does not exist."""
 
-    def __init__(self, path: Path, searched: Sequence[Path]) -> None:
+    def __init__(
+        self, path: Path, searched: Sequence[Path], *, included_by: Path | None = None
+    ) -> None:
         self.path = path
         self.searched = tuple(searched)
+        self.included_by = included_by
         places = ", ".join(str(place) for place in self.searched)
-        super().__init__(f"env file {str(path)!r} not found (looked in {places})")
+        via = f", included by {included_by} (TASKER_ENV_INCLUDE)" if included_by else ""
+        super().__init__(f"env file {str(path)!r} not found (looked in {places}){via}")
 
 
 class UnknownServiceError(ClusterError):

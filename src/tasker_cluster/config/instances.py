@@ -6,6 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tasker_cluster.config.layers import expand_text
 from tasker_cluster.config.loader import with_counts
 from tasker_cluster.config.model import ClusterSettings, ServiceType
 from tasker_cluster.config.placeholders import PlaceholderValues, resolve_workdir, substitute
@@ -23,6 +24,7 @@ class Instance:
     workdir: Path
     health_url: str
     environment: Mapping[str, str] = field(repr=False, compare=False)
+    ports: Mapping[str, int] = field(default_factory=dict, compare=False)
 
     @property
     def url(self) -> str:
@@ -31,15 +33,35 @@ class Instance:
         return f"{scheme}://{rest.split('/', 1)[0]}"
 
 
+def placeholder_values(settings: ClusterSettings, instance: Instance) -> PlaceholderValues:
+    """What the placeholders stand for in the context of one planned instance."""
+    return PlaceholderValues(
+        instance.id,
+        instance.number,
+        instance.port,
+        settings.bind_host,
+        settings.project_root,
+        settings.cluster_dir,
+        instance.ports,
+    )
+
+
 def build_instance(settings: ClusterSettings, service: ServiceType, number: int) -> Instance:
     """Instance `number` (1-based) of `service`; its port is `base + number - 1`."""
     instance_id = service.instance_id(number, settings.multi_instance)
     port = service.port(number)
+    ports = {named.name: named.port(number) for named in service.ports}
     values = PlaceholderValues(
-        instance_id, number, port, settings.bind_host, settings.project_root, settings.cluster_dir
+        instance_id,
+        number,
+        port,
+        settings.bind_host,
+        settings.project_root,
+        settings.cluster_dir,
+        ports,
     )
     host = f"[{settings.bind_host}]" if ":" in settings.bind_host else settings.bind_host
-    environment = dict(settings.passthrough)
+    environment = {**service.file_environment, **settings.passthrough}
     environment.update(
         TASKER_INSTANCE_ID=instance_id,
         TASKER_INSTANCE_PORT=str(port),
@@ -47,8 +69,11 @@ def build_instance(settings: ClusterSettings, service: ServiceType, number: int)
         PORT=str(port),
         TASKER_CLUSTER_DIR=str(settings.cluster_dir),
     )
+    for named in service.ports:
+        environment[named.variable] = f"{host}:{named.port(number)}"
     if service.is_worker:
         environment["TASKER_WORKER_ID"] = instance_id
+    environment = resolve_references(environment, service.file_environment)
     return Instance(
         id=instance_id,
         service=service.name,
@@ -58,7 +83,20 @@ def build_instance(settings: ClusterSettings, service: ServiceType, number: int)
         workdir=resolve_workdir(service.workdir, values),
         health_url=f"http://{settings.probe_host}:{port}{service.health_path}",
         environment=environment,
+        ports=ports,
     )
+
+
+def resolve_references(
+    environment: dict[str, str], from_files: Mapping[str, str]
+) -> dict[str, str]:
+    """`${NAME}` in the values that came from a type's env files, resolved against the final
+    environment (so `${WORKSPACE_PATH}` is the one the cluster sets); unknown names stay."""
+    resolved = dict(environment)
+    for key, value in from_files.items():
+        if resolved.get(key) == value and "${" in value:
+            resolved[key] = expand_text(value, environment, Path())
+    return resolved
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ ORIGIN_ENVIRONMENT = "the process environment"
 ORIGIN_OVERRIDES = "overrides"
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_MAX_REFERENCE_DEPTH = 10
+MAX_REFERENCE_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class LayeredConfig:
         def replace(match: re.Match[str]) -> str:
             name = match.group(1)
             value = self.merged.get(name)
-            if value is None or depth >= _MAX_REFERENCE_DEPTH:
+            if value is None or depth >= MAX_REFERENCE_DEPTH:
                 missing.append(name)
                 return match.group(0)
             layer = self.layer_of(name)
@@ -94,17 +94,57 @@ def display_path(path: Path, project_root: Path) -> str:
         return str(path)
 
 
-def env_file_layer(paths: Iterable[Path], project_root: Path, cwd: Path) -> ConfigLayer:
-    """Read env files in order; a later file overrides an earlier one, key by key."""
+INCLUDE_KEY = "TASKER_ENV_INCLUDE"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The values of one env file as written (no `${NAME}` resolved)."""
     from dotenv import dotenv_values  # noqa: PLC0415 - only needed when a profile is read
 
+    return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
+
+
+def expand_text(text: str, values: Mapping[str, str], project_root: Path | None = None) -> str:
+    """`${NAME}` from `values` (unknown names stay as written); `{project_root}` too, if given."""
+    expanded = _REFERENCE.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    return (
+        expanded if project_root is None else expanded.replace("{project_root}", str(project_root))
+    )
+
+
+def env_file_layer(
+    paths: Iterable[Path],
+    project_root: Path,
+    cwd: Path,
+    environ: Mapping[str, str] | None = None,
+) -> ConfigLayer:
+    """Read env files in order; a later file overrides an earlier one, key by key.
+
+    A file may layer others under itself with `TASKER_ENV_INCLUDE=<path> ...` (paths relative
+    to the including file; `${NAME}` resolved from the process environment, then the file).
+    """
     values: dict[str, str] = {}
     origins: dict[str, str] = {}
-    for given in paths:
-        path = resolve_env_file(given, project_root, cwd)
+    visited: set[Path] = set()
+
+    def load(path: Path) -> None:
+        if path in visited:
+            return
+        visited.add(path)
+        own = read_env_file(path)
+        for item in own.get(INCLUDE_KEY, "").split():
+            scope = ChainMap(dict(environ or {}), own, values)
+            included = Path(expand_text(item, scope, project_root)).expanduser()
+            if not included.is_absolute():
+                included = path.parent / included
+            if not included.is_file():
+                raise EnvFileNotFoundError(included, [included.parent], included_by=path)
+            load(included.resolve())
         label = display_path(path, project_root)
-        for key, value in dotenv_values(path, interpolate=False).items():
-            if value is not None:
-                values[key] = value
-                origins[key] = label
+        for key, value in own.items():
+            values[key] = value
+            origins[key] = label
+
+    for given in paths:
+        load(resolve_env_file(given, project_root, cwd))
     return ConfigLayer(values, origins, expands=True)

@@ -20,18 +20,8 @@ from tasker_cluster.config.layers import (
     LayeredConfig,
     env_file_layer,
 )
-from tasker_cluster.config.model import ClusterSettings, ServiceType, instances_key
+from tasker_cluster.config.model import ClusterSettings, instances_key
 from tasker_cluster.config.rules import build_settings
-
-__all__ = [
-    "BUILTIN_DEFAULTS",
-    "DEFAULT_ENV_FILE",
-    "PROJECT_ROOT",
-    "ClusterSettings",
-    "ServiceType",
-    "load_settings",
-    "with_counts",
-]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_ENV_FILE = Path("config/dotenv/multi-instance.env")
@@ -80,7 +70,9 @@ def load_settings(
     layers = (
         ConfigLayer(dict(overrides or {}), dict(override_origins or {}), ORIGIN_OVERRIDES),
         ConfigLayer(environment, default_origin=ORIGIN_ENVIRONMENT),
-        env_file_layer(env_files, project_root, cwd or Path.cwd()),
+        env_file_layer(
+            env_files, project_root, cwd or Path.cwd(), {**environment, **(overrides or {})}
+        ),
         ConfigLayer(
             {**BUILTIN_DEFAULTS, "TASKER_PROJECT_ROOT": str(PROJECT_ROOT)},
             default_origin=ORIGIN_DEFAULTS,

@@ -18,22 +18,6 @@ WORKER_ROLE = "worker"
 ROLES = (ORCHESTRATION_ROLE, WORKER_ROLE)
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One invalid configuration value: which key, its value and origin, the rule and the fix."""
-
-    key: str
-    value: str | None
-    origin: str | None
-    rule: str
-    fix: str
-
-    def describe(self) -> str:
-        if self.value is None:
-            return f"{self.key} is not set: {self.rule}; {self.fix}"
-        return f"{self.key}={self.value!r} (from {self.origin}): {self.rule}; {self.fix}"
-
-
 def type_name(key_part: str) -> str:
     """`WORKER_PYTHON` -> `worker-python`."""
     return key_part.lower().replace("_", "-")
@@ -56,9 +40,42 @@ def default_role(service: str) -> str:
     return WORKER_ROLE if WORKER_ROLE in service.split("-") else ORCHESTRATION_ROLE
 
 
+def port_name(key_part: str) -> str:
+    """`GRPC` -> `grpc`: the name of a port besides the REST one (`TASKER_<TYPE>_GRPC_...`)."""
+    return key_part.lower().replace("_", "-")
+
+
+def default_port_variable(port: str, role: str) -> str:
+    """The variable an instance reads its `port` bind address from, as tasker-core names it:
+    `TASKER_ORCHESTRATION_GRPC_BIND_ADDRESS` / `TASKER_WORKER_GRPC_BIND_ADDRESS` for gRPC,
+    `TASKER_<NAME>_BIND_ADDRESS` for any other port."""
+    if port == "grpc":
+        return f"TASKER_{role.upper()}_GRPC_BIND_ADDRESS"
+    return f"TASKER_{key_part(port)}_BIND_ADDRESS"
+
+
+@dataclass(frozen=True)
+class NamedPort:
+    """A port of a type besides its REST port: instance `n` listens on `base_port + n - 1` and
+    is handed `host:port` in `variable`."""
+
+    name: str
+    base_port: int
+    variable: str
+    base_port_key: str
+
+    def port(self, number: int) -> int:
+        return self.base_port + number - 1
+
+
 @dataclass(frozen=True)
 class ServiceType:
-    """One kind of service: how many instances, from which port, run how, checked where."""
+    """One kind of service: how many instances, from which ports, run how, checked where.
+
+    `environment_files` are read into every instance's environment under the cluster's own
+    values; `prepare` is a shell command line run once per start before any instance of the
+    type spawns; `start_after` names types that must be healthy first.
+    """
 
     name: str
     instances: int
@@ -68,6 +85,13 @@ class ServiceType:
     health_path: str
     legacy_name: str
     role: str = ORCHESTRATION_ROLE
+    ports: tuple[NamedPort, ...] = ()
+    environment_files: tuple[Path, ...] = ()
+    file_environment: Mapping[str, str] = field(default_factory=dict, repr=False)
+    prepare: str | None = None
+    prepare_timeout: float = 1800.0
+    start_after: tuple[str, ...] = ()
+    start_timeout: float | None = None
 
     @property
     def env_prefix(self) -> str:

@@ -1,14 +1,19 @@
-"""`{placeholder}` substitution in one argv element or path, never through a shell."""
+"""`{placeholder}` substitution in one argv element or path, never through a shell.
+
+`{port}` is the REST port, `{port:grpc}` a named port, `{port+1}` an offset from either.
+"""
 
 from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _PLACEHOLDER = re.compile(
-    r"\{(python|instance_id|number|port|host|project_root|cluster_dir)(?:\+(\d{1,5}))?\}"
+    r"\{(python|instance_id|number|port(?::[a-z0-9-]+)?|host|project_root|cluster_dir)"
+    r"(?:\+(\d{1,5}))?\}"
 )
 
 
@@ -22,6 +27,7 @@ class PlaceholderValues:
     host: str
     project_root: Path
     cluster_dir: Path
+    ports: Mapping[str, int] = field(default_factory=dict)
 
 
 def substitute(text: str, values: PlaceholderValues) -> str:
@@ -29,6 +35,9 @@ def substitute(text: str, values: PlaceholderValues) -> str:
 
     def replace(match: re.Match[str]) -> str:
         name, offset = match.group(1), match.group(2)
+        if name.startswith("port:"):
+            port = values.ports.get(name.removeprefix("port:"))
+            return match.group(0) if port is None else str(port + int(offset or 0))
         if offset is not None:
             return str(values.port + int(offset)) if name == "port" else match.group(0)
         known = {

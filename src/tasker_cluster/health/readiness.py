@@ -78,8 +78,11 @@ class Progress:
             self.callback(event)
 
 
-def crash_report(instance_id: str, exit_code: int | None, logs_dir: Path) -> CrashReport:
-    log_path = logs_dir / f"{instance_id}.log"
+LogPathOf = Callable[[str], Path]
+
+
+def crash_report(instance_id: str, exit_code: int | None, log_path_of: LogPathOf) -> CrashReport:
+    log_path = log_path_of(instance_id)
     lines = tail_lines(log_path, CRASH_LOG_LINES)[0]
     return CrashReport(instance_id, exit_code, log_path, tuple(lines))
 
@@ -88,17 +91,17 @@ def _exited(
     instance: Instance,
     spawned: Mapping[str, Spawned],
     records: Mapping[str, InstanceRecord],
-    logs_dir: Path,
+    log_path_of: LogPathOf,
 ) -> CrashReport | None:
     """A crash report if the instance's process is gone (exit code known for our children)."""
     if instance.id in spawned:
         exit_code = spawned[instance.id].process.poll()
         if exit_code is None:
             return None
-        return crash_report(instance.id, exit_code, logs_dir)
+        return crash_report(instance.id, exit_code, log_path_of)
     record = records.get(instance.id)
     if record is not None and liveness(record)[0] is not Liveness.OURS:
-        return crash_report(instance.id, None, logs_dir)
+        return crash_report(instance.id, None, log_path_of)
     return None
 
 
@@ -107,7 +110,7 @@ def wait_healthy(
     *,
     spawned: Mapping[str, Spawned],
     records: Mapping[str, InstanceRecord],
-    logs_dir: Path,
+    log_path_of: LogPathOf,
     deadline: Deadline,
     progress: Progress,
 ) -> WaitResult:
@@ -120,7 +123,9 @@ def wait_healthy(
 
         def probe_round() -> WaitResult | None:
             """One look at every pending instance: a result once none is pending or one exited."""
-            crashes = [c for i in pending.values() if (c := _exited(i, spawned, records, logs_dir))]
+            crashes = [
+                c for i in pending.values() if (c := _exited(i, spawned, records, log_path_of))
+            ]
             if crashes:
                 for crash in crashes:
                     progress.emit(crash.instance_id, "crashed", crash.describe())

@@ -13,7 +13,7 @@ from tasker_cluster.load.manifest import manifest_path, new_manifest, write_mani
 if TYPE_CHECKING:
     from tasker_cluster.cluster.facade import Cluster
     from tasker_cluster.cluster.start import StartReport
-    from tasker_cluster.config.loader import ClusterSettings
+    from tasker_cluster.config.model import ClusterSettings
     from tasker_cluster.load.report import LoadReport
     from tasker_cluster.load.target import LoadTarget
 

@@ -7,7 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-TERMINAL_TASK_STATES = frozenset({"complete", "error", "cancelled", "resolved_manually"})
+from tasker_cluster import exactly_once
+from tasker_cluster.exactly_once import Transition
+from tasker_cluster.states import TASK_TERMINAL, StepState, TaskState
+
+TERMINAL_TASK_STATES = TASK_TERMINAL  # the name load.tracking imports
 Row = Mapping[str, Any]
 
 
@@ -63,20 +67,14 @@ class TaskEvidence:
     step_names: Mapping[str, str] = field(default_factory=dict)
 
 
-def is_redelivery(audit_row: Row) -> bool:
-    """A claim of a message whose earlier claimant's visibility timeout expired."""
-    metadata = audit_row.get("metadata") or {}
-    return bool(metadata.get("redelivered"))
-
-
 def count_claims(audit: Iterable[Row]) -> int:
-    return sum(
-        1 for row in audit if row.get("to_state") == "in_progress" and not is_redelivery(row)
-    )
+    """Moves to in_progress, redeliveries excluded."""
+    return len(exactly_once.claims(map(Transition.of_row, audit)))
 
 
-def count_to_state(rows: Iterable[Row], state: str) -> int:
-    return sum(1 for row in rows if row.get("to_state") == state)
+def count_completions(rows: Iterable[Row]) -> int:
+    """Moves to complete: a step's result applied, or a task finalized."""
+    return len(exactly_once.completions(map(Transition.of_row, rows)))
 
 
 def check_task(evidence: TaskEvidence) -> list[Violation]:
@@ -85,26 +83,26 @@ def check_task(evidence: TaskEvidence) -> list[Violation]:
     if evidence.status is None:
         return [Violation(TASKS_NEVER_FINISHED.name, uuid, None, "lost: the API answers 404")]
     found: list[Violation] = []
-    if evidence.status not in TERMINAL_TASK_STATES:
+    if evidence.status not in TASK_TERMINAL:
         found.append(
             Violation(TASKS_NEVER_FINISHED.name, uuid, None, f"stuck in {evidence.status}")
         )
-    elif evidence.status != "complete":
+    elif evidence.status != TaskState.COMPLETE:
         found.append(Violation(TASKS_FAILED.name, uuid, None, f"ended {evidence.status}"))
-    completions = count_to_state(evidence.transitions, "complete")
-    if completions > 1:
+    completions = count_completions(evidence.transitions)
+    if exactly_once.more_than_once(completions):
         found.append(
             Violation(TASKS_COMPLETED_TWICE.name, uuid, None, f"{completions} complete transitions")
         )
     for step_uuid, audit in evidence.step_audits.items():
         name = evidence.step_names.get(step_uuid, step_uuid)
         claims = count_claims(audit)
-        if claims > 1:
+        if exactly_once.more_than_once(claims):
             claimants = sorted(
                 {
                     str(row.get("worker_uuid"))
                     for row in audit
-                    if row.get("to_state") == "in_progress"
+                    if row.get("to_state") == StepState.IN_PROGRESS
                 }
             )
             found.append(
@@ -115,8 +113,8 @@ def check_task(evidence: TaskEvidence) -> list[Violation]:
                     f"step {name} claimed {claims} times by {', '.join(claimants)}",
                 )
             )
-        step_completions = count_to_state(audit, "complete")
-        if step_completions > 1:
+        step_completions = count_completions(audit)
+        if exactly_once.more_than_once(step_completions):
             found.append(
                 Violation(
                     STEPS_COMPLETED_TWICE.name,
@@ -140,19 +138,16 @@ def reused_uuids(created: Iterable[str]) -> list[Violation]:
 
 def finalizer(transitions: Sequence[Row]) -> str | None:
     """The orchestration instance that made the (first) complete transition."""
-    for row in transitions:
-        if row.get("to_state") == "complete":
-            processor = row.get("processor")
-            return str(processor) if processor else None
-    return None
+    finals = exactly_once.completions(map(Transition.of_task, transitions))
+    return finals[0].actor if finals else None
 
 
 def step_runner(audit: Sequence[Row]) -> str | None:
     """The worker whose result was accepted: the claimant of the last claim before completion."""
     runner: str | None = None
     for row in audit:
-        if row.get("to_state") == "in_progress" and row.get("worker_uuid"):
+        if row.get("to_state") == StepState.IN_PROGRESS and row.get("worker_uuid"):
             runner = str(row["worker_uuid"])
-        if row.get("to_state") == "enqueued_for_orchestration" and row.get("worker_uuid"):
+        if row.get("to_state") == StepState.ENQUEUED_FOR_ORCHESTRATION and row.get("worker_uuid"):
             return str(row["worker_uuid"])
     return runner

@@ -17,6 +17,7 @@ from tasker_cluster.load.spec import LoadSpec
 from tasker_cluster.load.stats import LatencySummary, rate
 from tasker_cluster.load.tracking import TrackedTask, Tracker
 from tasker_cluster.load.verifier import Verification
+from tasker_cluster.states import TaskState
 
 
 def completion_window(tasks: Sequence[TrackedTask]) -> float:
@@ -32,7 +33,9 @@ def latencies_ms(tasks: Sequence[TrackedTask]) -> list[float]:
     return [
         (_utc(t.completed_at) - _utc(t.created_at)).total_seconds() * 1000.0
         for t in tasks
-        if t.status == "complete" and t.created_at is not None and t.completed_at is not None
+        if t.status == TaskState.COMPLETE
+        and t.created_at is not None
+        and t.completed_at is not None
     ]
 
 
@@ -55,8 +58,8 @@ def build_report(
     follow_cost: Cost,
 ) -> LoadReport:
     tasks = tracker.tasks
-    complete = [t for t in tasks if t.status == "complete"]
-    failed = [t for t in tasks if t.terminal and t.status != "complete"]
+    complete = [t for t in tasks if t.status == TaskState.COMPLETE]
+    failed = [t for t in tasks if t.terminal and t.status != TaskState.COMPLETE]
     window = completion_window(complete) or elapsed_s
     steps_completed = sum(t.step_count for t in complete)
     created_by: Counter[int] = Counter(t.created_by for t in tasks)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tasker_cluster.load.invariants import TERMINAL_TASK_STATES
+from tasker_cluster.states import TASK_TERMINAL
 
 
 @dataclass
@@ -22,7 +22,7 @@ class TrackedTask:
 
     @property
     def terminal(self) -> bool:
-        return self.status in TERMINAL_TASK_STATES
+        return self.status in TASK_TERMINAL
 
 
 @dataclass(frozen=True)

@@ -58,3 +58,32 @@ class RecordError(ClusterError):
         self.path = path
         self.reason = reason
         super().__init__(f"unreadable instance record {path}: {reason}")
+
+
+class PrepareError(ClusterError):
+    """A type's prepare step failed or timed out; no instance was started."""
+
+    def __init__(
+        self,
+        service: str,
+        command: str,
+        exit_code: int | None,
+        log_path: Path,
+        log_tail: Sequence[str],
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self.service = service
+        self.command = command
+        self.exit_code = exit_code
+        self.log_path = log_path
+        self.log_tail = tuple(log_tail)
+        if exit_code is None:
+            how = f"did not finish within {timeout:g} s" if timeout else "could not run"
+        else:
+            how = f"exited with code {exit_code}"
+        tail = "\n".join(f"    | {line}" for line in self.log_tail)
+        super().__init__(
+            f"preparing {service} failed, nothing was started: `{command}` {how}; "
+            f"last {len(self.log_tail)} lines of {log_path}:\n{tail}"
+        )

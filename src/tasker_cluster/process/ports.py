@@ -12,6 +12,7 @@ import psutil
 
 from tasker_cluster.config.instances import Instance
 from tasker_cluster.config.model import key_part
+from tasker_cluster.process.exits import has_exited
 from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
@@ -101,22 +102,36 @@ def _owning_instance(pid: int | None, record_pids: Mapping[int, str]) -> str | N
     return next((record_pids[p.pid] for p in ancestors if p.pid in record_pids), None)
 
 
+def declared_ports(instance: Instance) -> list[tuple[int, str]]:
+    """Every port the instance listens on, REST first, with the key that sets its base."""
+    prefix = f"TASKER_{key_part(instance.service)}"
+    return [
+        (instance.port, f"{prefix}_BASE_PORT"),
+        *((port, f"{prefix}_{key_part(name)}_BASE_PORT") for name, port in instance.ports.items()),
+    ]
+
+
 def port_conflicts(
     instances: Iterable[Instance], bind_host: str, record_pids: Mapping[int, str]
 ) -> list[PortConflict]:
-    """A conflict for every instance whose port cannot be bound right now."""
-    busy = [instance for instance in instances if not port_is_free(bind_host, instance.port)]
+    """A conflict for every port of the instances (REST and named) that cannot be bound now."""
+    busy = [
+        (instance, port, key)
+        for instance in instances
+        for port, key in declared_ports(instance)
+        if not port_is_free(bind_host, port)
+    ]
     if not busy:
         return []
-    holders = find_holders(instance.port for instance in busy)
+    holders = find_holders(port for _, port, _ in busy)
     conflicts = []
-    for instance in busy:
-        holder = holders.get(instance.port, PortHolder(instance.port, None, None))
+    for instance, port, key in busy:
+        holder = holders.get(port, PortHolder(port, None, None))
         conflicts.append(
             PortConflict(
-                port=instance.port,
+                port=port,
                 instance_id=instance.id,
-                base_port_key=f"TASKER_{key_part(instance.service)}_BASE_PORT",
+                base_port_key=key,
                 holder_pid=holder.pid,
                 holder_name=holder.name,
                 holder_instance=_owning_instance(holder.pid, record_pids),
@@ -131,11 +146,9 @@ def _is_releasing(conflict: PortConflict) -> bool:
     if conflict.holder_pid is None:
         return True
     try:
-        return psutil.Process(conflict.holder_pid).status() == psutil.STATUS_ZOMBIE
+        return has_exited(psutil.Process(conflict.holder_pid))
     except psutil.NoSuchProcess:
         return True
-    except psutil.AccessDenied:
-        return False
 
 
 def wait_for_ports(

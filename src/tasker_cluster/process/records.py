@@ -1,4 +1,9 @@
-"""`.pids/<id>.pid` records and the check that a recorded pid is still *ours*.
+"""Instance records in `.pids/` and the check that a recorded pid is still *ours*.
+
+`.pids/<id>.pid` holds the plain pid, as tasker-core's own scripts write and read it (`cat`,
+`kill -0`); our record sits beside it in `.pids/<id>.json` (pid, create time, argv, ports).
+A plain pid file without a record beside it was written by another tool: `read_plain_pids`
+returns those.
 
 A pid is ours when a live (non-zombie) process has it and its create time matches the record
 within `CREATE_TIME_TOLERANCE`; a pid that now belongs to another process is never signalled.
@@ -10,19 +15,24 @@ import enum
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from tasker_cluster.config.instances import Instance
 from tasker_cluster.process.errors import RecordError
 from tasker_cluster.process.exits import has_exited
 
 log = logging.getLogger(__name__)
 
 CREATE_TIME_TOLERANCE = 0.01
-RECORD_SUFFIX = ".pid"
+RECORD_SUFFIX = ".json"
+PID_SUFFIX = ".pid"
+PLAIN_PID_TOLERANCE = 2.0
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,12 @@ class InstanceRecord:
     port: int
     url: str
     started_at: str
+    ports: Mapping[str, int] = field(default_factory=dict)
+    written_by: str = "tasker-cluster"
 
     def to_json(self) -> str:
-        return json.dumps({**asdict(self), "argv": list(self.argv)}, indent=2) + "\n"
+        data = {**asdict(self), "argv": list(self.argv), "ports": dict(self.ports)}
+        return json.dumps(data, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str, path: Path) -> InstanceRecord:
@@ -61,6 +74,7 @@ class InstanceRecord:
                 port=int(data["port"]),
                 url=str(data["url"]),
                 started_at=str(data["started_at"]),
+                ports={str(k): int(v) for k, v in dict(data.get("ports") or {}).items()},
             )
         except KeyError as error:
             raise RecordError(path, f"missing field {error.args[0]!r}") from None
@@ -83,13 +97,23 @@ def record_path(pids_dir: Path, instance_id: str) -> Path:
     return pids_dir / f"{instance_id}{RECORD_SUFFIX}"
 
 
+def pid_path(pids_dir: Path, instance_id: str) -> Path:
+    return pids_dir / f"{instance_id}{PID_SUFFIX}"
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    temporary = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(target)
+
+
 def write_record(pids_dir: Path, record: InstanceRecord) -> Path:
-    """Write atomically: a reader sees the old record, the new one, or none, never half."""
+    """Write the record, then the plain pid file; each atomically (a reader sees the old
+    file, the new one, or none, never half). Returns the record's path."""
     pids_dir.mkdir(parents=True, exist_ok=True)
     target = record_path(pids_dir, record.instance_id)
-    temporary = pids_dir / f".{record.instance_id}.{os.getpid()}.tmp"
-    temporary.write_text(record.to_json(), encoding="utf-8")
-    temporary.replace(target)
+    _write_atomically(target, record.to_json())
+    _write_atomically(pid_path(pids_dir, record.instance_id), f"{record.pid}\n")
     return target
 
 
@@ -102,12 +126,19 @@ def read_record(path: Path) -> InstanceRecord:
 
 
 def read_records(pids_dir: Path) -> tuple[list[InstanceRecord], list[RecordError]]:
-    """Every record in `pids_dir`, sorted by instance id, plus the files that are not records."""
+    """Every record in `pids_dir`, sorted by instance id, plus the files that are not records.
+
+    A `.pid` file that holds JSON is a record of an earlier version of this tool.
+    """
     records: list[InstanceRecord] = []
     broken: list[RecordError] = []
     if not pids_dir.is_dir():
         return records, broken
-    for path in sorted(pids_dir.glob(f"*{RECORD_SUFFIX}")):
+    paths = {path.stem: path for path in pids_dir.glob(f"*{RECORD_SUFFIX}")}
+    for path in pids_dir.glob(f"*{PID_SUFFIX}"):
+        if path.stem not in paths and _holds_json(path):
+            paths[path.stem] = path
+    for _, path in sorted(paths.items()):
         try:
             records.append(read_record(path))
         except RecordError as error:
@@ -116,8 +147,69 @@ def read_records(pids_dir: Path) -> tuple[list[InstanceRecord], list[RecordError
     return records, broken
 
 
+def _holds_json(path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8").lstrip().startswith("{")
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class PlainPid:
+    """A `.pids/<id>.pid` with no record beside it: an instance another tool started."""
+
+    instance_id: str
+    pid: int
+    written_at: float
+
+
+def read_plain_pids(pids_dir: Path) -> list[PlainPid]:
+    """The plain pid files without a record of ours beside them, by instance id."""
+    found: list[PlainPid] = []
+    if not pids_dir.is_dir():
+        return found
+    for path in sorted(pids_dir.glob(f"*{PID_SUFFIX}")):
+        if record_path(pids_dir, path.stem).exists():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+            written_at = path.stat().st_mtime
+        except OSError:
+            continue
+        if text.isdigit() and int(text) > 0:
+            found.append(PlainPid(path.stem, int(text), written_at))
+    return found
+
+
+def record_of_plain_pid(plain: PlainPid, instance: Instance) -> InstanceRecord | None:
+    """A record for the process a plain pid file names, if it runs and started no later than
+    the file was written (a pid reused since then is not taken for the instance)."""
+    try:
+        process = psutil.Process(plain.pid)
+        create_time = process.create_time()
+        argv = tuple(process.cmdline())
+    except psutil.Error:
+        return None
+    if create_time > plain.written_at + PLAIN_PID_TOLERANCE:
+        return None
+    return InstanceRecord(
+        instance_id=plain.instance_id,
+        service=instance.service,
+        number=instance.number,
+        pid=plain.pid,
+        create_time=create_time,
+        argv=argv,
+        port=instance.port,
+        url=instance.url,
+        started_at=datetime.fromtimestamp(plain.written_at, UTC).isoformat(timespec="seconds"),
+        ports=dict(instance.ports),
+        written_by="plain pid file",
+    )
+
+
 def remove_record(pids_dir: Path, instance_id: str) -> None:
     record_path(pids_dir, instance_id).unlink(missing_ok=True)
+    pid_path(pids_dir, instance_id).unlink(missing_ok=True)
 
 
 def liveness(record: InstanceRecord) -> tuple[Liveness, psutil.Process | None]:

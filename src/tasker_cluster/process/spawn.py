@@ -55,6 +55,7 @@ def spawn(instance: Instance, log_path: Path) -> Spawned:
         port=instance.port,
         url=instance.url,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ports=dict(instance.ports),
     )
     log.info("spawned %s as pid %d on port %d", instance.id, process.pid, instance.port)
     return Spawned(instance, process, record, log_path)

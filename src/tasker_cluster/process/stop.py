@@ -6,7 +6,8 @@ import contextlib
 import enum
 import logging
 import signal
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psutil
@@ -20,6 +21,13 @@ log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 0.02
 KILL_GRACE = 5.0
+PROGRESS_INTERVAL = 1.0
+
+StopWaitCallback = Callable[[float, list[str]], None]
+
+
+def any_alive(tree: ProcessTree) -> bool:
+    return any(not has_exited(process) for process in tree.processes)
 
 
 class StopOutcome(enum.StrEnum):
@@ -38,14 +46,21 @@ class StopResult:
     outcome: StopOutcome
     pid: int | None
     detail: str = ""
+    log_tail: tuple[str, ...] = ()
 
 
-def wait_gone(processes: Sequence[psutil.Process], deadline: Deadline) -> list[psutil.Process]:
+def wait_gone(
+    processes: Sequence[psutil.Process],
+    deadline: Deadline,
+    on_poll: Callable[[], None] | None = None,
+) -> list[psutil.Process]:
     """Poll until every process has exited (zombies count) or the deadline passes; return
-    the survivors."""
+    the survivors. `on_poll` runs before each look (e.g. to signal new orphans)."""
     alive = list(processes)
 
     def all_gone() -> bool:
+        if on_poll is not None:
+            on_poll()
         alive[:] = [process for process in alive if not has_exited(process)]
         return not alive
 
@@ -54,14 +69,32 @@ def wait_gone(processes: Sequence[psutil.Process], deadline: Deadline) -> list[p
     return alive
 
 
-def stop_records(records: Sequence[InstanceRecord], timeout: float) -> list[StopResult]:
-    """SIGTERM every tree at once, SIGKILL what outlives `timeout`, all on one deadline."""
+def stop_records(
+    records: Sequence[InstanceRecord],
+    timeout: float,
+    on_wait: StopWaitCallback | None = None,
+) -> list[StopResult]:
+    """SIGTERM every tree at once, SIGKILL what outlives `timeout`, all on one deadline.
+
+    Each process gets at most one SIGTERM: the leader at once, any other member only once its
+    parent has exited (see `ProcessTree.terminate_orphans`). `on_wait(seconds left, ids still
+    running)` is called about every `PROGRESS_INTERVAL` of the grace period.
+    """
     trees = collect_trees(records)
     deadline = Deadline(timeout)
-    for tree in trees:
-        tree.signal(signal.SIGTERM)
+    signalled: set[int] = set()
+    last_report = [time.monotonic()]
+
+    def poll() -> None:
+        for tree in trees:
+            tree.terminate_orphans(signalled)
+        if on_wait is not None and time.monotonic() - last_report[0] >= PROGRESS_INTERVAL:
+            last_report[0] = time.monotonic()
+            running = [t.record.instance_id for t in trees if any_alive(t)]
+            on_wait(deadline.remaining(), running)
+
     everything = [process for tree in trees for process in tree.processes]
-    survivors = {process.pid for process in wait_gone(everything, deadline)}
+    survivors = {process.pid for process in wait_gone(everything, deadline, poll)}
     killed = [tree for tree in trees if survivors & tree.members.keys()]
     for tree in killed:
         log.info(

@@ -28,6 +28,28 @@ class ProcessTree:
     def processes(self) -> list[psutil.Process]:
         return list(self.members.values())
 
+    def terminate_orphans(self, signalled: set[int]) -> None:
+        """SIGTERM each live member whose parent is not a live member of this tree, once.
+
+        That is the leader first; a member whose parent is in the tree is left to its parent,
+        which may forward the signal (as `uv run` does) or not (as `cargo run` does not): once
+        that parent has exited, its children are orphans and get their SIGTERM here. So no
+        process gets a second SIGTERM from a forwarding wrapper and from us. `signalled`
+        collects the pids signalled so far.
+        """
+        alive = {pid for pid, process in self.members.items() if not has_exited(process)}
+        for pid in sorted(alive - signalled):
+            process = self.members[pid]
+            try:
+                parent = process.ppid()
+            except psutil.Error:
+                continue
+            if parent in alive and parent != pid:
+                continue
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                process.send_signal(signal.SIGTERM)
+                signalled.add(pid)
+
     def signal(self, signum: int, only: set[int] | None = None) -> None:
         """Signal the process group, then each member that left it (e.g. via setsid).
 

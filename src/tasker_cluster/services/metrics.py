@@ -117,3 +117,17 @@ class MetricsRegistry:
                 pairs = [instance, *(f'{k}="{_escape(v)}"' for k, v in labels.items())]
                 lines.append(f"{metric.name}{{{','.join(pairs)}}} {_format_number(value)}")
         return "\n".join(lines) + "\n"
+
+
+class ServiceMetrics:
+    """A service's metrics: those `register` adds, then the HTTP requests it served."""
+
+    def __init__(self, instance: str) -> None:
+        self.registry = MetricsRegistry(instance)
+        self.register(self.registry.counter)
+        self.http_requests = self.registry.counter(
+            "tasker_http_requests_total", "HTTP requests served.", ("method", "route", "status")
+        )
+
+    def register(self, counter: Callable[..., Counter]) -> None:
+        """Add the service's own counters (in the order /metrics renders them)."""

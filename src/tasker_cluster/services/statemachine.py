@@ -1,51 +1,33 @@
-"""Task and workflow step states and the transitions between them (tasker-core's machines)."""
+"""The transitions between task and workflow step states (tasker-core's machines).
+
+The states and terminal sets are defined in `tasker_cluster.states`; they are re-exported
+here for the services' imports.
+"""
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Mapping, Sequence
 
+from ..states import STEP_IN_FLIGHT, STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
 from .errors import TransitionNotAllowedError
 
-
-class TaskState(enum.StrEnum):
-    PENDING = "pending"
-    INITIALIZING = "initializing"
-    ENQUEUING_STEPS = "enqueuing_steps"
-    STEPS_IN_PROCESS = "steps_in_process"
-    EVALUATING_RESULTS = "evaluating_results"
-    WAITING_FOR_DEPENDENCIES = "waiting_for_dependencies"
-    WAITING_FOR_RETRY = "waiting_for_retry"
-    BLOCKED_BY_FAILURES = "blocked_by_failures"
-    COMPLETE = "complete"
-    ERROR = "error"
-    CANCELLED = "cancelled"
-    RESOLVED_MANUALLY = "resolved_manually"
-
-
-class StepState(enum.StrEnum):
-    PENDING = "pending"
-    ENQUEUED = "enqueued"
-    IN_PROGRESS = "in_progress"
-    ENQUEUED_FOR_ORCHESTRATION = "enqueued_for_orchestration"
-    ENQUEUED_AS_ERROR_FOR_ORCHESTRATION = "enqueued_as_error_for_orchestration"
-    WAITING_FOR_RETRY = "waiting_for_retry"
-    ERROR = "error"
-    COMPLETE = "complete"
-    CANCELLED = "cancelled"
-    RESOLVED_MANUALLY = "resolved_manually"
+__all__ = [
+    "STEP_IN_FLIGHT",
+    "STEP_TERMINAL",
+    "STEP_TRANSITIONS",
+    "TASK_TERMINAL",
+    "TASK_TRANSITIONS",
+    "StepState",
+    "TaskState",
+    "check_step_transition",
+    "check_task_transition",
+    "task_route",
+]
 
 
 T = TaskState
 S = StepState
-
-TASK_TERMINAL = frozenset({T.COMPLETE, T.ERROR, T.CANCELLED, T.RESOLVED_MANUALLY})
-STEP_TERMINAL = frozenset({S.COMPLETE, S.CANCELLED, S.RESOLVED_MANUALLY})
-# Steps that a worker or the orchestration still has to act on before the task can settle.
-STEP_IN_FLIGHT = frozenset(
-    {S.ENQUEUED, S.IN_PROGRESS, S.ENQUEUED_FOR_ORCHESTRATION, S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION}
-)
 
 _TASK_FORWARD: dict[TaskState | None, frozenset[TaskState]] = {
     None: frozenset({T.PENDING}),

@@ -11,10 +11,11 @@ from pathlib import Path
 from tasker_cluster.client.cluster_config import ClusterConfig
 from tasker_cluster.client.strategies import RoundRobin, Strategy
 from tasker_cluster.cluster.facade import Cluster
-from tasker_cluster.config.loader import ClusterSettings, load_settings
+from tasker_cluster.config.loader import load_settings
 from tasker_cluster.config.model import (
     ORCHESTRATION_ROLE,
     WORKER_ROLE,
+    ClusterSettings,
     instances_key,
     key_part,
 )

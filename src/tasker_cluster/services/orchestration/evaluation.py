@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..statemachine import STEP_IN_FLIGHT, StepState, TaskState
-
-_DONE = frozenset({StepState.COMPLETE, StepState.RESOLVED_MANUALLY})
+from ...states import STEP_DONE, STEP_IN_FLIGHT, StepState, TaskState
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class Decision:
 
 
 def decide(steps: Sequence[StepSnapshot], now: float) -> Decision:
-    if all(step.current_state in _DONE for step in steps):
+    if all(step.current_state in STEP_DONE for step in steps):
         return Decision((), (TaskState.COMPLETE,))
     in_flight = any(step.current_state in STEP_IN_FLIGHT for step in steps)
     if any(step.current_state == StepState.ERROR for step in steps):
@@ -43,7 +41,7 @@ def decide(steps: Sequence[StepSnapshot], now: float) -> Decision:
         if in_flight:
             return Decision((), (TaskState.STEPS_IN_PROCESS,))
         return Decision((), (TaskState.BLOCKED_BY_FAILURES, TaskState.ERROR))
-    done = {step.name for step in steps if step.current_state in _DONE}
+    done = {step.name for step in steps if step.current_state in STEP_DONE}
     ready = [
         step
         for step in steps

@@ -11,11 +11,11 @@ import logging
 import time
 from functools import partial
 
+from ...states import TaskState
 from ..errors import LeaseLostError
 from ..faults import RACE_WINDOW_SECONDS, Fault
 from ..polling import PollingThread
 from ..settings import ServiceSettings
-from ..statemachine import TaskState
 from ..store.database import Database, StorageError, Transaction
 from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, QueueMessage, delete, read
 from .leases import Claim, claim_due_tasks, release_leases, renew_leases

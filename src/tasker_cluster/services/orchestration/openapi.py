@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..statemachine import TaskState
+from ...states import TaskState
 from ..templates import TaskTemplate
 from .openapi_schemas import IDENTIFIER_SCHEMA, SCHEMAS, UUID, Schema, task_request_schema
 from .validation import MAX_PER_PAGE
@@ -45,6 +45,18 @@ def _get(
     return {
         "get": {"operationId": operation_id, "summary": summary, "responses": responses, **extra}
     }
+
+
+def _array(name: str) -> Schema:
+    return {"type": "array", "items": _ref(name)}
+
+
+def _lookup(
+    operation_id: str, summary: str, schema: Schema, description: str, parameters: list[Any]
+) -> dict[str, Any]:
+    """A read under a task: 404 for an unknown task or step, 422 for a malformed uuid."""
+    responses = _responses("200", schema, description, "404", "422")
+    return _get(operation_id, summary, responses, parameters=parameters)
 
 
 TASK = [_path_uuid("task_uuid")]
@@ -116,12 +128,7 @@ def _paths() -> dict[str, Any]:
             },
         },
         "/v1/tasks/{task_uuid}": {
-            **_get(
-                "get_task",
-                "A task with its steps",
-                _responses("200", _ref("Task"), "The task", "404", "422"),
-                parameters=TASK,
-            ),
+            **_lookup("get_task", "A task with its steps", _ref("Task"), "The task", TASK),
             "delete": {
                 "operationId": "cancel_task",
                 "summary": "Cancel an unfinished task",
@@ -129,41 +136,25 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses("200", _ref("Cancelled"), "Cancelled", "404", "409", "422"),
             },
         },
-        "/v1/tasks/{task_uuid}/transitions": _get(
+        "/v1/tasks/{task_uuid}/transitions": _lookup(
             "task_transitions",
             "The task's transition history, by sort_key",
-            _responses(
-                "200",
-                {"type": "array", "items": _ref("TaskTransition")},
-                "Transitions",
-                "404",
-                "422",
-            ),
-            parameters=TASK,
+            _array("TaskTransition"),
+            "Transitions",
+            TASK,
         ),
-        "/v1/tasks/{task_uuid}/workflow_steps": _get(
-            "list_steps",
-            "The task's steps",
-            _responses("200", {"type": "array", "items": _ref("Step")}, "Steps", "404", "422"),
-            parameters=TASK,
+        "/v1/tasks/{task_uuid}/workflow_steps": _lookup(
+            "list_steps", "The task's steps", _array("Step"), "Steps", TASK
         ),
-        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}": _get(
-            "get_step",
-            "One step",
-            _responses("200", _ref("Step"), "The step", "404", "422"),
-            parameters=STEP,
+        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}": _lookup(
+            "get_step", "One step", _ref("Step"), "The step", STEP
         ),
-        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit": _get(
+        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit": _lookup(
             "step_audit",
             "The step's transition history, by sort_key",
-            _responses(
-                "200",
-                {"type": "array", "items": _ref("StepTransition")},
-                "Transitions",
-                "404",
-                "422",
-            ),
-            parameters=STEP,
+            _array("StepTransition"),
+            "Transitions",
+            STEP,
         ),
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..statemachine import StepState, TaskState
+from ...states import StepState, TaskState
 from ..templates import ContextField, TaskTemplate
 from .validation import IDENTIFIER, MAX_TAGS, NO_NUL_PATTERN, PRIORITY_RANGE, TEXT_LIMIT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ...states import TASK_TERMINAL, StepState, TaskState
 from ..errors import LeaseLostError
-from ..statemachine import TASK_TERMINAL, StepState, TaskState
 from ..store.database import Dialect, Row, Transaction, placeholders
 from .evaluation import Decision, StepSnapshot, decide
 

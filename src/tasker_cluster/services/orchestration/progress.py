@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from ...states import TASK_TERMINAL, StepState, TaskState
 from ..errors import LeaseLostError, TransitionNotAllowedError
-from ..statemachine import TASK_TERMINAL, StepState, TaskState, task_route
+from ..statemachine import task_route
 from ..store.database import Transaction, placeholders
 from ..store.queue import send_many, step_queue
 from ..store.transitions import (

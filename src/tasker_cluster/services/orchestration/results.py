@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..statemachine import TASK_TERMINAL, StepState
+from ...states import TASK_TERMINAL, StepState
 from ..store.database import Dialect, Row, Transaction, TransientError, placeholders
 from ..store.queue import QueueMessage, delete
 from ..store.transitions import StepTransition, record_step_transitions

@@ -30,6 +30,12 @@ class OrchestrationState:
     # Only used by the `stale_reads` fault: task uuid -> (expires at, response body).
     read_cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)
 
+    @staticmethod
+    def of(request: Request) -> OrchestrationState:
+        """The state `build_app` put on the application."""
+        state: OrchestrationState = request.app.state.orchestration
+        return state
+
     @property
     def instance(self) -> str:
         return self.settings.display_id

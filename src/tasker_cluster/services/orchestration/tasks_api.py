@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +16,7 @@ from ..errors import StepNotFoundError, TaskNotFoundError, TaskUuidCollisionErro
 from ..faults import STALE_READ_SECONDS, Fault
 from ..store import reads
 from ..store.cancellation import cancel_task
-from ..store.database import ConstraintViolationError, Transaction
+from ..store.database import ConstraintViolationError, Row, Transaction
 from ..store.tasks import NewTask, insert_task
 from .state import OrchestrationState
 from .validation import parse_task_list_query, parse_task_request, path_uuid
@@ -51,24 +53,13 @@ def _new_task_uuid(state: OrchestrationState) -> str:
 
 
 async def create_task(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
+    state = OrchestrationState.of(request)
     task_request = parse_task_request(await state.read_body(request))
     template = state.templates.get(task_request.namespace, task_request.name, task_request.version)
     context = template.validated_context(task_request.context)
     task = NewTask(
         task_uuid=_new_task_uuid(state),
-        name=task_request.name,
-        namespace=task_request.namespace,
-        version=task_request.version,
-        context=context,
-        initiator=task_request.initiator,
-        source_system=task_request.source_system,
-        reason=task_request.reason,
-        tags=task_request.tags,
-        priority=task_request.priority,
-        correlation_id=task_request.correlation_id,
-        parent_correlation_id=task_request.parent_correlation_id,
-        options=task_request.options,
+        request=dataclasses.replace(task_request, context=context),
         steps=template.expand(context),
     )
     now = time.time()
@@ -91,7 +82,6 @@ async def create_task(request: Request) -> JSONResponse:
 
 
 async def list_tasks(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
     query = parse_task_list_query(request.query_params)
 
     def load(transaction: Transaction) -> dict[str, Any]:
@@ -113,11 +103,11 @@ async def list_tasks(request: Request) -> JSONResponse:
             },
         }
 
-    return JSONResponse(await run_in_threadpool(state.database.read, load))
+    return await _read(request, load)
 
 
 async def get_task(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
+    state = OrchestrationState.of(request)
     task_uuid = _task_uuid(request)
     stale = Fault.STALE_READS in state.settings.faults
     cached = state.read_cache.get(task_uuid) if stale else None
@@ -138,7 +128,7 @@ async def get_task(request: Request) -> JSONResponse:
 
 
 async def cancel(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
+    state = OrchestrationState.of(request)
     task_uuid = _task_uuid(request)
     dialect = state.database.dialect
     await run_in_threadpool(
@@ -153,52 +143,57 @@ def _require_task(transaction: Transaction, task_uuid: str) -> None:
         raise TaskNotFoundError(task_uuid)
 
 
-async def list_steps(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
+def _step_uuids(request: Request) -> tuple[str, str]:
+    return _task_uuid(request), path_uuid(request.path_params["step_uuid"], "step_uuid")
+
+
+def _require_step(transaction: Transaction, task_uuid: str, step_uuid: str) -> Row:
+    _require_task(transaction, task_uuid)
+    row = reads.get_step(transaction, task_uuid, step_uuid)
+    if row is None:
+        raise StepNotFoundError(task_uuid, step_uuid)
+    return row
+
+
+async def _read(request: Request, load: Callable[[Transaction], Any]) -> JSONResponse:
+    """The JSON of what `load` reads, in one read-only transaction."""
+    database = OrchestrationState.of(request).database
+    return JSONResponse(await run_in_threadpool(database.read, load))
+
+
+async def _task_rows(
+    request: Request,
+    fetch: Callable[[Transaction, str], list[Row]],
+    view: Callable[[Row], dict[str, Any]],
+) -> JSONResponse:
+    """The views of the rows `fetch` reads for the task in the path (404 if it is unknown)."""
     task_uuid = _task_uuid(request)
 
     def load(transaction: Transaction) -> list[dict[str, Any]]:
         _require_task(transaction, task_uuid)
-        return [step_view(row) for row in reads.get_steps(transaction, task_uuid)]
+        return [view(row) for row in fetch(transaction, task_uuid)]
 
-    return JSONResponse(await run_in_threadpool(state.database.read, load))
+    return await _read(request, load)
+
+
+async def list_steps(request: Request) -> JSONResponse:
+    return await _task_rows(request, reads.get_steps, step_view)
 
 
 async def get_step(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
-    task_uuid = _task_uuid(request)
-    step_uuid = path_uuid(request.path_params["step_uuid"], "step_uuid")
-
-    def load(transaction: Transaction) -> dict[str, Any]:
-        _require_task(transaction, task_uuid)
-        row = reads.get_step(transaction, task_uuid, step_uuid)
-        if row is None:
-            raise StepNotFoundError(task_uuid, step_uuid)
-        return step_view(row)
-
-    return JSONResponse(await run_in_threadpool(state.database.read, load))
+    task_uuid, step_uuid = _step_uuids(request)
+    return await _read(request, lambda tx: step_view(_require_step(tx, task_uuid, step_uuid)))
 
 
 async def step_audit(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
-    task_uuid = _task_uuid(request)
-    step_uuid = path_uuid(request.path_params["step_uuid"], "step_uuid")
+    task_uuid, step_uuid = _step_uuids(request)
 
     def load(transaction: Transaction) -> list[dict[str, Any]]:
-        _require_task(transaction, task_uuid)
-        if reads.get_step(transaction, task_uuid, step_uuid) is None:
-            raise StepNotFoundError(task_uuid, step_uuid)
+        _require_step(transaction, task_uuid, step_uuid)
         return [step_transition_view(r) for r in reads.step_transitions(transaction, step_uuid)]
 
-    return JSONResponse(await run_in_threadpool(state.database.read, load))
+    return await _read(request, load)
 
 
 async def task_transitions(request: Request) -> JSONResponse:
-    state: OrchestrationState = request.app.state.orchestration
-    task_uuid = _task_uuid(request)
-
-    def load(transaction: Transaction) -> list[dict[str, Any]]:
-        _require_task(transaction, task_uuid)
-        return [task_transition_view(r) for r in reads.task_transitions(transaction, task_uuid)]
-
-    return JSONResponse(await run_in_threadpool(state.database.read, load))
+    return await _task_rows(request, reads.task_transitions, task_transition_view)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..metrics import Counter, MetricsRegistry
+from collections.abc import Callable
+
+from ..metrics import Counter, ServiceMetrics
 
 
-class OrchestrationMetrics:
-    def __init__(self, instance: str) -> None:
-        self.registry = MetricsRegistry(instance)
-        counter = self.registry.counter
+class OrchestrationMetrics(ServiceMetrics):
+    def register(self, counter: Callable[..., Counter]) -> None:
         self.tasks_created: Counter = counter(
             "tasker_tasks_created_total", "Tasks created through this instance."
         )
@@ -37,7 +37,4 @@ class OrchestrationMetrics:
         )
         self.loop_errors: Counter = counter(
             "tasker_orchestration_loop_errors_total", "Orchestration loop iterations that failed."
-        )
-        self.http_requests: Counter = counter(
-            "tasker_http_requests_total", "HTTP requests served.", ("method", "route", "status")
         )

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ...states import TaskState
 from ..errors import InvalidFieldError, InvalidParameterError, MalformedJsonError
-from ..statemachine import TaskState
+from ..store.tasks import TaskRequest
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 UUID_TEXT = re.compile(
@@ -23,22 +24,6 @@ TEXT_LIMIT = 1000
 MAX_TAGS = 100
 PRIORITY_RANGE = (-100, 100)
 MAX_PER_PAGE = 100
-
-
-@dataclass(frozen=True)
-class TaskRequest:
-    name: str
-    namespace: str
-    version: str
-    context: dict[str, Any]
-    initiator: str
-    source_system: str
-    reason: str
-    tags: list[str]
-    priority: int
-    correlation_id: str
-    parent_correlation_id: str | None
-    options: dict[str, Any] | None
 
 
 def _finite_float(text: str) -> float:

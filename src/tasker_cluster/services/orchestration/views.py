@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from ..statemachine import StepState
+from ...states import STEP_DONE, StepState
 from ..store.database import Row
 from ..web import iso
 
 S = StepState
 _PENDING = (S.PENDING, S.ENQUEUED, S.WAITING_FOR_RETRY)
 _IN_PROGRESS = (S.IN_PROGRESS, S.ENQUEUED_FOR_ORCHESTRATION, S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION)
-_COMPLETED = (S.COMPLETE, S.RESOLVED_MANUALLY)
 
 
 def _json(text: str | None) -> Any:
@@ -23,10 +22,10 @@ def _json(text: str | None) -> Any:
 def step_counts(states: Mapping[str, int]) -> dict[str, Any]:
     total = sum(states.values())
 
-    def count(group: tuple[StepState, ...]) -> int:
+    def count(group: Collection[StepState]) -> int:
         return sum(states.get(state.value, 0) for state in group)
 
-    completed = count(_COMPLETED)
+    completed = count(STEP_DONE)
     return {
         "total_steps": total,
         "pending_steps": count(_PENDING),

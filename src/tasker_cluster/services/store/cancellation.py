@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...states import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
 from ..errors import TaskAlreadyTerminalError, TaskNotFoundError
-from ..statemachine import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
 from .database import Dialect, Transaction
 from .tasks import move_task
 from .transitions import StepTransition, record_step_transitions

@@ -8,27 +8,21 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Callable
-from typing import TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from .database import (
-    ConnectionPool,
     ConstraintViolationError,
-    Database,
     DatabaseUnavailableError,
     Dialect,
-    Params,
     Row,
     Transaction,
     TransientError,
 )
-from .schema import POSTGRES_TYPES, schema_statements
-
-T = TypeVar("T")
+from .pooled import PooledDatabase
+from .schema import POSTGRES_TYPES
 
 POSTGRES_DIALECT = Dialect(
     name="postgresql", skip_locked=" FOR UPDATE SKIP LOCKED", lock_row=" FOR UPDATE"
@@ -42,37 +36,17 @@ _TRANSIENT = (
 )
 
 
-@functools.lru_cache(maxsize=512)
-def _native(sql: str) -> str:
-    return sql.replace("?", "%s")
-
-
 def redacted(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
-class PostgresTransaction(Transaction):
-    def __init__(self, connection: psycopg.Connection[Row]) -> None:
-        self._connection = connection
+class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
+    """Concurrent schema creators are serialized by an advisory lock."""
 
-    def execute(self, sql: str, params: Params = ()) -> int:
-        return self._connection.execute(_native(sql), params).rowcount
-
-    def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return self._connection.execute(_native(sql), params).fetchall()
-
-
-class PostgresDatabase(Database):
     dialect = POSTGRES_DIALECT
-
-    def __init__(self, url: str, pool_size: int = 4) -> None:
-        self.url = url
-        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
-            self._connect,
-            lambda connection: connection.close(),
-            pool_size,
-            is_broken=lambda connection: connection.closed or connection.broken,
-        )
+    schema_types = POSTGRES_TYPES
+    begin_write = "BEGIN"
+    begin_read = READ_ONLY_BEGIN
 
     def _connect(self) -> psycopg.Connection[Row]:
         try:
@@ -82,49 +56,34 @@ class PostgresDatabase(Database):
         except psycopg.OperationalError as error:
             raise DatabaseUnavailableError(redacted(self.url), str(error).strip()) from error
 
-    def _transact(self, work: Callable[[Transaction], T], write: bool) -> T:
-        with self._pool.connection() as connection:
-            try:
-                connection.execute("BEGIN" if write else READ_ONLY_BEGIN)
-                try:
-                    result = work(PostgresTransaction(connection))
-                except BaseException:
-                    with contextlib.suppress(psycopg.Error):
-                        connection.execute("ROLLBACK")
-                    raise
-                connection.execute("COMMIT")
-                return result
-            except _TRANSIENT as error:
-                raise TransientError(str(error).strip()) from error
-            except pg_errors.IntegrityError as error:
-                raise ConstraintViolationError(str(error).strip()) from error
-            except psycopg.OperationalError as error:
-                if connection.broken or connection.closed:
-                    raise DatabaseUnavailableError(
-                        redacted(self.url), str(error).strip()
-                    ) from error
-                raise
+    def _is_broken(self, connection: psycopg.Connection[Row]) -> bool:
+        return connection.closed or connection.broken
 
-    def query(self, sql: str, params: Params = ()) -> list[Row]:
-        with self._pool.connection() as connection:
-            try:
-                return PostgresTransaction(connection).fetch_all(sql, params)
-            except psycopg.OperationalError as error:
-                if connection.broken or connection.closed:
-                    raise DatabaseUnavailableError(
-                        redacted(self.url), str(error).strip()
-                    ) from error
-                raise
+    @staticmethod
+    @functools.lru_cache(maxsize=512)
+    def _native(sql: str) -> str:
+        return sql.replace("?", "%s")
 
-    def ensure_schema(self) -> None:
-        """An advisory lock serializes concurrent creators; existing objects are kept."""
+    def _rollback(self, connection: psycopg.Connection[Row]) -> None:
+        with contextlib.suppress(psycopg.Error):
+            connection.execute("ROLLBACK")
 
-        def create(transaction: Transaction) -> None:
-            transaction.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))
-            for statement in schema_statements(POSTGRES_TYPES):
-                transaction.execute(statement)
+    def _transaction_error(
+        self, connection: psycopg.Connection[Row], error: Exception
+    ) -> Exception | None:
+        if isinstance(error, _TRANSIENT):
+            return TransientError(str(error).strip())
+        if isinstance(error, pg_errors.IntegrityError):
+            return ConstraintViolationError(str(error).strip())
+        return self._query_error(connection, error)
 
-        self.write(create)
+    def _query_error(
+        self, connection: psycopg.Connection[Row], error: Exception
+    ) -> Exception | None:
+        """A failure of the connection itself; other errors are the statement's."""
+        if isinstance(error, psycopg.OperationalError) and self._is_broken(connection):
+            return DatabaseUnavailableError(redacted(self.url), str(error).strip())
+        return None
 
-    def close(self) -> None:
-        self._pool.close()
+    def _lock_schema(self, transaction: Transaction) -> None:
+        transaction.execute("SELECT pg_advisory_xact_lock(?)", (SCHEMA_LOCK_KEY,))

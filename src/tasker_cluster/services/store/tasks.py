@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..statemachine import TASK_TERMINAL, StepState, TaskState
+from ...states import TASK_TERMINAL, StepState, TaskState
 from ..templates import StepSpec
 from .database import Transaction, insert_rows
 from .transitions import StepTransition, record_step_transitions, record_task_transitions
@@ -31,8 +31,9 @@ STEP_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class NewTask:
-    task_uuid: str
+class TaskRequest:
+    """The task a client asked for (validated by the orchestration's `parse_task_request`)."""
+
     name: str
     namespace: str
     version: str
@@ -45,6 +46,12 @@ class NewTask:
     correlation_id: str
     parent_correlation_id: str | None
     options: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class NewTask:
+    task_uuid: str
+    request: TaskRequest
     steps: Sequence[StepSpec]
 
 
@@ -52,6 +59,7 @@ def insert_task(
     transaction: Transaction, task: NewTask, processor: str | None, now: float
 ) -> dict[str, str]:
     """Task, steps and their first transitions; returns the step mapping (name to uuid)."""
+    request = task.request
     transaction.execute(
         "INSERT INTO tasks (task_uuid, name, namespace, version, status, context, initiator,"
         " source_system, reason, tags, priority, correlation_id, parent_correlation_id, options,"
@@ -59,19 +67,19 @@ def insert_task(
         " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             task.task_uuid,
-            task.name,
-            task.namespace,
-            task.version,
+            request.name,
+            request.namespace,
+            request.version,
             TaskState.PENDING.value,
-            json.dumps(task.context),
-            task.initiator,
-            task.source_system,
-            task.reason,
-            json.dumps(task.tags),
-            task.priority,
-            task.correlation_id,
-            task.parent_correlation_id,
-            None if task.options is None else json.dumps(task.options),
+            json.dumps(request.context),
+            request.initiator,
+            request.source_system,
+            request.reason,
+            json.dumps(request.tags),
+            request.priority,
+            request.correlation_id,
+            request.parent_correlation_id,
+            None if request.options is None else json.dumps(request.options),
             now,
             now,
             now,

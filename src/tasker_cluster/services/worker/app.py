@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ... import __version__
-from ..health import Check, database_check, is_healthy, is_ready, thread_check
-from ..metrics import CONTENT_TYPE
+from ..endpoints import ServiceEndpoints
+from ..health import Check, database_check, thread_check
+from ..metrics import MetricsRegistry
 from ..settings import ServiceSettings
 from ..store.database import Database
 from ..templates import TaskTemplate
@@ -48,14 +46,6 @@ def _identity(state: WorkerState) -> dict[str, Any]:
     }
 
 
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "healthy", **_identity(_state(request))})
-
-
-async def live(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "alive", "timestamp": iso_now()})
-
-
 def _checks(state: WorkerState) -> dict[str, Check]:
     in_flight = f"{state.runner.in_flight} steps in flight"
     return {
@@ -64,33 +54,18 @@ def _checks(state: WorkerState) -> dict[str, Check]:
     }
 
 
-async def ready(request: Request) -> JSONResponse:
-    state = _state(request)
-    checks = await run_in_threadpool(_checks, state)
-    ready_now = is_ready(checks)
-    body = {"status": "ready" if ready_now else "not_ready", **_identity(state), "checks": checks}
-    return JSONResponse(body, status_code=200 if ready_now else 503)
-
-
-async def detailed(request: Request) -> JSONResponse:
-    state = _state(request)
-    checks = await run_in_threadpool(_checks, state)
-    healthy = is_healthy(checks)
-    info = {
-        "version": __version__,
-        "database_backend": state.database.dialect.name,
-        "pid": os.getpid(),
-        "uptime_seconds": round(time.monotonic() - state.started_at, 3),
+def _info(state: WorkerState) -> dict[str, Any]:
+    return {
         "namespaces": [queue.removesuffix("_queue") for queue in state.runner.queues],
         "concurrency": state.settings.worker_concurrency,
-        "faults": state.settings.faults.describe(),
     }
-    body = {"status": "healthy" if healthy else "degraded", **_identity(state)}
-    return JSONResponse({**body, "checks": checks, "info": info})
 
 
-async def metrics(request: Request) -> Response:
-    return Response(_state(request).runner.metrics.registry.render(), media_type=CONTENT_TYPE)
+def _registry(state: WorkerState) -> MetricsRegistry:
+    return state.runner.metrics.registry
+
+
+ENDPOINTS = ServiceEndpoints(_state, _identity, _checks, _registry, _info)
 
 
 async def templates(request: Request) -> JSONResponse:
@@ -98,11 +73,7 @@ async def templates(request: Request) -> JSONResponse:
 
 
 ROUTES = [
-    Route("/health", health, methods=["GET"]),
-    Route("/health/ready", ready, methods=["GET"]),
-    Route("/health/live", live, methods=["GET"]),
-    Route("/health/detailed", detailed, methods=["GET"]),
-    Route("/metrics", metrics, methods=["GET"]),
+    *ENDPOINTS.routes(),
     Route("/templates", templates, methods=["GET"]),
 ]
 

@@ -13,7 +13,7 @@ import json
 import uuid
 from typing import Any
 
-from ..statemachine import StepState
+from ...states import StepState
 from ..store.database import Dialect, Row, Transaction, placeholders
 from ..store.queue import QueueMessage, delete, read
 from ..store.transitions import StepTransition, record_step_transitions

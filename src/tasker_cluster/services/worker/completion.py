@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ...states import StepState
 from ..handlers import StepHandlerResult
-from ..statemachine import StepState
 from ..store.database import Transaction
 from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, delete, make_visible, send_many
 from ..store.transitions import StepTransition, record_step_transitions

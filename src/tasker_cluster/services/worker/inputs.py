@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..statemachine import StepState
+from ...states import StepState
 from ..store.database import Transaction, placeholders
 from .model import ClaimedStep
 

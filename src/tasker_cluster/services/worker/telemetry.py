@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..metrics import Counter, MetricsRegistry
+from collections.abc import Callable
+
+from ..metrics import Counter, ServiceMetrics
 
 
-class WorkerMetrics:
-    def __init__(self, instance: str) -> None:
-        self.registry = MetricsRegistry(instance)
-        counter = self.registry.counter
+class WorkerMetrics(ServiceMetrics):
+    def register(self, counter: Callable[..., Counter]) -> None:
         self.steps_claimed: Counter = counter(
             "tasker_steps_claimed_total", "Steps this worker moved to in_progress."
         )
@@ -28,7 +28,4 @@ class WorkerMetrics:
         )
         self.steps_released: Counter = counter(
             "tasker_steps_released_total", "Unfinished steps given back at shutdown."
-        )
-        self.http_requests: Counter = counter(
-            "tasker_http_requests_total", "HTTP requests served.", ("method", "route", "status")
         )

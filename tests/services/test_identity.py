@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,9 +111,12 @@ def test_log_lines_carry_the_instance_id(capsys: pytest.CaptureFixture[str]) -> 
         logging.getLogger("tasker.example").warning("no prefix")
     finally:
         root.handlers[:], root.level = saved[0], saved[1]
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
     lines = capsys.readouterr().err.splitlines()
-    assert "[orchestration-1] INFO tasker.example: processing task abc" in lines
-    assert "WARNING tasker.example: no prefix" in lines
+    assert re.fullmatch(
+        stamp + r"\[orchestration-1\] INFO tasker.example: processing task abc", lines[0]
+    )
+    assert re.fullmatch(stamp + "WARNING tasker.example: no prefix", lines[1])
 
 
 @pytest.mark.parametrize("module", ["orchestration", "worker"])
@@ -155,6 +159,8 @@ def test_a_taken_port_is_reported_with_the_fix(services: ServiceFactory, sqlite_
 def test_service_log_lines_are_prefixed(services: ServiceFactory, sqlite_url: str) -> None:
     worker = services.worker("worker-python-9", sqlite_url)
     first_line = worker.log().splitlines()[0]
-    assert first_line.startswith(
+    stamp, _, rest = first_line.partition(" ")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp), first_line
+    assert rest.startswith(
         "[worker-python-9] INFO tasker_cluster.services.startup: worker worker-python-9 listening"
     )

@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from .errors import InvalidEnvironmentError
 
@@ -85,13 +86,23 @@ def resolve_worker_id(environ: Mapping[str, str], configured: str | None = None)
 
 def log_format(instance_id: str | None) -> str:
     prefix = f"[{instance_id}] " if instance_id else ""
-    return prefix + "%(levelname)s %(name)s: %(message)s"
+    return "%(asctime)s " + prefix + "%(levelname)s %(name)s: %(message)s"
+
+
+class UtcFormatter(logging.Formatter):
+    """`%(asctime)s` as ISO-8601 UTC with milliseconds: `2026-01-31T12:00:00.123Z`."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(record.msecs):03d}Z"
 
 
 def configure_logging(instance_id: str | None, level: str = "INFO") -> None:
-    """Route every logger (uvicorn's included) to stderr as `[<instance>] LEVEL logger: message`."""
+    """Route every logger (uvicorn's included) to stderr as
+    `<ISO-8601 UTC time> [<instance>] LEVEL logger: message`, so lines of many instances merge
+    in time order."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(log_format(instance_id)))
+    handler.setFormatter(UtcFormatter(log_format(instance_id)))
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

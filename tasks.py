@@ -9,8 +9,12 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task, task
 
+from tasker_cluster.cli import check as check_cli
+from tasker_cluster.cli import config as config_cli
+from tasker_cluster.cli import down as down_cli
 from tasker_cluster.cli import logs as logs_cli
 from tasker_cluster.cli import restart as restart_cli
+from tasker_cluster.cli import scale as scale_cli
 from tasker_cluster.cli import session
 from tasker_cluster.cli import start as start_cli
 from tasker_cluster.cli import status as status_cli
@@ -29,20 +33,27 @@ ENV_FILE_HELP = (
 STOP_TIMEOUT_HELP = "seconds between SIGTERM and SIGKILL{when} (default: 10)"
 
 
-def cluster_task(**flag_help: str) -> Callable[[Callable[..., None]], Task[Any]]:
-    """`@task` with long flags only, documenting `flag_help` and the common --env-file."""
-    return repeatable_cluster_task([], **flag_help)
-
-
-def repeatable_cluster_task(
-    iterable: list[str], **flag_help: str
+def _cluster_task(
+    flag_help: dict[str, str], iterable: list[str], optional: list[str]
 ) -> Callable[[Callable[..., None]], Task[Any]]:
-    """`cluster_task` whose flags named in `iterable` (and --env-file) may be repeated."""
+    """`@task` with long flags only, documenting `flag_help` and the common --env-file (which,
+    like the flags in `iterable`, may be repeated); flags in `optional` take an optional value."""
     return task(
         help={**flag_help, "env_file": ENV_FILE_HELP},
         auto_shortflags=False,
         iterable=[*iterable, "env_file"],
+        optional=optional,
     )
+
+
+def cluster_task(**flag_help: str) -> Callable[[Callable[..., None]], Task[Any]]:
+    return _cluster_task(flag_help, [], [])
+
+
+def repeatable_cluster_task(
+    iterable: list[str], optional: list[str] | None = None, **flag_help: str
+) -> Callable[[Callable[..., None]], Task[Any]]:
+    return _cluster_task(flag_help, iterable, optional or [])
 
 
 @repeatable_cluster_task(
@@ -120,7 +131,12 @@ def status(
 @cluster_task(
     **SELECT_HELP,
     follow="keep printing new lines, also of instances that start later, until Ctrl-C",
-    lines="how many of the last lines of each log to print first (default: 50)",
+    lines="how many of the last (matching) lines of each log to print first (default: 50)",
+    since="only lines since a duration ago (90s, 5m, 2h) or a time (2026-01-31T12:00:00Z)",
+    grep="only lines matching this regular expression",
+    task="only lines that mention this task uuid or one of its steps",
+    timestamps="show each line's time (UTC) in a column of its own",
+    json="print JSON lines (instance_id, time, text)",
 )
 def logs(
     c: Context,
@@ -129,28 +145,102 @@ def logs(
     instance: str | None = None,
     follow: bool = False,
     lines: int = 50,
+    since: str | None = None,
+    grep: str | None = None,
+    task: str | None = None,
+    timestamps: bool = False,
+    json: bool = False,
     env_file: list[str] | None = None,
 ) -> None:
-    """Print instance logs merged, prefixed with instance ids."""
+    """Print instance logs merged in time order, prefixed with instance ids."""
     with session.cli_session():
-        logs_cli.run_logs(env_file, service, instance, follow, lines)
+        logs_cli.run_logs(
+            env_file,
+            service,
+            instance,
+            follow,
+            lines,
+            since=since,
+            grep=grep,
+            task=task,
+            timestamps=timestamps,
+            as_json=json,
+        )
 
 
-@cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=" when stopping"))
+@repeatable_cluster_task(
+    [],
+    optional=["rolling"],
+    **SELECT_HELP,
+    timeout=STOP_TIMEOUT_HELP.format(when=" when stopping"),
+    rolling="restart BATCH instances at a time (default 1), each batch healthy before the next",
+)
 def restart(
     c: Context,
     *,
     service: str | None = None,
     instance: str | None = None,
     timeout: int = 10,
+    rolling: str | None = None,
     env_file: list[str] | None = None,
 ) -> None:
-    """Stop the selected instances, then start them again."""
+    """Stop the selected instances, then start them again (--rolling: batch by batch)."""
     with session.cli_session():
-        restart_cli.run_restart(env_file, service, instance, timeout)
+        restart_cli.run_restart(
+            env_file, service, instance, timeout, rolling=session.batch_size(rolling)
+        )
 
 
-cluster = Collection("cluster", start, stop, status, logs, restart)
+@cluster_task(
+    counts="TYPE=N[,TYPE=N...]: the counts to run, e.g. orchestration=3,worker-python=1",
+    timeout=STOP_TIMEOUT_HELP.format(when=" for the surplus"),
+    start_timeout="seconds to wait for new instances to become healthy (default: 60)",
+)
+def scale(
+    c: Context,
+    counts: str,
+    *,
+    timeout: int = 10,
+    start_timeout: int = 60,
+    env_file: list[str] | None = None,
+) -> None:
+    """Run exactly N instances of each TYPE=N given: stop the surplus, start the rest."""
+    with session.cli_session():
+        scale_cli.run_scale(env_file, session.split_items(counts), timeout, start_timeout)
+
+
+@cluster_task(
+    json="print the values as JSON",
+    all="also show the process environment's other variables (PATH, HOME, ...)",
+)
+def config(
+    c: Context, *, json: bool = False, all: bool = False, env_file: list[str] | None = None
+) -> None:
+    """Show the resolved configuration and where each value came from (secrets masked)."""
+    with session.cli_session():
+        config_cli.run_config(env_file, json, all)
+
+
+@cluster_task()
+def check(c: Context, *, env_file: list[str] | None = None) -> None:
+    """Validate the configuration and ports; start nothing."""
+    with session.cli_session():
+        check_cli.run_check(env_file)
+
+
+@cluster_task(
+    data="also remove the embedded database (<cluster dir>/.data)",
+    timeout=STOP_TIMEOUT_HELP.format(when=""),
+)
+def down(
+    c: Context, *, data: bool = False, timeout: int = 10, env_file: list[str] | None = None
+) -> None:
+    """Stop every instance, then remove the cluster's records and logs."""
+    with session.cli_session():
+        down_cli.run_down(env_file, data, timeout)
+
+
+cluster = Collection("cluster", start, stop, status, logs, restart, scale, config, check, down)
 
 namespace = Collection()
 namespace.add_collection(cluster)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REPORTED_ENV = (
@@ -46,7 +47,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def say(text: str) -> None:
     instance_id = os.environ.get("TASKER_INSTANCE_ID", "-")
-    print(f"[{instance_id}] {text}", flush=True)
+    stamp = ""
+    if os.environ.get("FAKE_STAMP"):
+        now = datetime.now(UTC)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z "
+    print(f"{stamp}[{instance_id}] {text}", flush=True)
 
 
 def run_wrapper(args: argparse.Namespace, argv: list[str]) -> int:

@@ -54,13 +54,19 @@ def test_invoke_list_shows_every_cluster_task_with_one_line_help() -> None:
     listing = run_invoke("--list")
 
     assert listing.returncode == 0, listing.stderr
-    assert listing.stdout.splitlines()[2:7] == [
-        "  cluster.logs      Print instance logs merged, prefixed with instance ids.",
-        "  cluster.restart   Stop the selected instances, then start them again.",
-        "  cluster.start     Start instances in parallel; wait until all are healthy.",
-        "  cluster.status    Show state, pid, port, uptime, CPU, RSS and health.",
-        "  cluster.stop      Stop instances and all their child processes.",
-    ]
+    shown = unwrapped(listing.stdout)
+    for name, text in [
+        ("check", "Validate the configuration and ports; start nothing."),
+        ("config", "Show the resolved configuration and where each value came from"),
+        ("down", "Stop every instance, then remove the cluster's records and logs."),
+        ("logs", "Print instance logs merged in time order, prefixed with instance ids."),
+        ("restart", "Stop the selected instances, then start them again (--rolling:"),
+        ("scale", "Run exactly N instances of each TYPE=N given: stop the surplus,"),
+        ("start", "Start instances in parallel; wait until all are healthy."),
+        ("status", "Show state, pid, port, uptime, CPU, RSS and health."),
+        ("stop", "Stop instances and all their child processes."),
+    ]:
+        assert f"cluster.{name} {text}" in shown
 
 
 def test_help_of_start_documents_every_flag() -> None:
@@ -72,7 +78,8 @@ def test_help_of_start_documents_every_flag() -> None:
         ("--worker-rust=STRING", "number of worker-rust instances"),
         ("--worker-ruby=STRING", "number of worker-ruby instances"),
         ("--worker-ts=STRING", "number of worker-ts instances"),
-        ("--env-file=STRING", "profile to read (default: config/dotenv/multi-instance.env)"),
+        ("--env-file", "profile to read (default: config/dotenv/multi-instance.env); repeat it"),
+        ("--scale", "TYPE=N: run N instances of any configured type (repeatable)"),
         ("--[no-]wait", "wait until every instance answers healthy"),
         ("--timeout=INT", "seconds to wait for all instances to become healthy (default: 60)"),
     ]:
@@ -107,7 +114,7 @@ def test_start_status_json_and_stop_round_trip(factory: ClusterFactory) -> None:
     assert_nothing_running(factory.cluster_dir)
 
     check = run_invoke("cluster.status", "--check", env=env)
-    assert check.returncode == 1
+    assert check.returncode == 3, "3: not every instance is healthy"
     assert check.stderr.strip() == "not every instance is healthy: 3 instance(s): 3 stopped"
 
 
@@ -117,7 +124,7 @@ def test_a_bad_flag_value_is_refused_with_the_variable_rule_and_fix(
 ) -> None:
     refused = run_invoke("cluster.start", "--orchestration=abc", env=cli_env(factory))
 
-    assert refused.returncode == 1
+    assert refused.returncode == 2, "2: a usage or configuration error"
     assert refused.stderr.strip() == (
         "invalid cluster configuration:\n"
         "  TASKER_ORCHESTRATION_INSTANCES='abc' (from the --orchestration flag): an instance "
@@ -233,7 +240,7 @@ def test_scale_starts_any_configured_type_and_a_shorthand_flag_wins(
 def test_a_malformed_scale_names_the_flag_and_the_form() -> None:
     refused = run_invoke("cluster.start", "--scale", "worker-python:3")
 
-    assert refused.returncode == 1
+    assert refused.returncode == 2, "2: a usage or configuration error"
     assert refused.stderr.strip() == (
         "invalid cluster configuration:\n"
         "  --scale='worker-python:3' (from the --scale flag): it must be TYPE=N; "
@@ -244,7 +251,7 @@ def test_a_malformed_scale_names_the_flag_and_the_form() -> None:
 def test_scale_of_an_unknown_type_lists_the_known_ones() -> None:
     refused = run_invoke("cluster.start", "--scale", "worker-java=1")
 
-    assert refused.returncode == 1
+    assert refused.returncode == 2, "2: a usage or configuration error"
     assert refused.stderr.strip().startswith(
         "unknown service type 'worker-java'; known types: orchestration, worker-rust, "
     )

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tasker_cluster.cli.printer import LogFormatter
-from tasker_cluster.logs import LogFollower, LogLine, tail_lines, tail_logs
+from tasker_cluster.logs import (
+    LineFilter,
+    LogFollower,
+    LogLine,
+    merge_by_time,
+    parse_since,
+    rotate,
+    tail_lines,
+    tail_logs,
+)
 
 
 def everything(instance_id: str) -> bool:
@@ -30,13 +41,14 @@ def test_tail_logs_keeps_file_order_and_honours_the_selection(tmp_path: Path) ->
     (tmp_path / "orch-1.log").write_text("o1\no2\no3\n")
     (tmp_path / "notes.txt").write_text("ignored\n")
 
-    assert tail_logs(tmp_path, everything, 2) == [
+    assert merge_by_time(tail_logs(tmp_path, everything, 2)) == [
         LogLine("orch-1", "o2"),
         LogLine("orch-1", "o3"),
         LogLine("worker-1", "w1"),
         LogLine("worker-1", "w2"),
     ]
-    assert tail_logs(tmp_path, lambda i: i.startswith("worker"), 1) == [LogLine("worker-1", "w2")]
+    only_workers = tail_logs(tmp_path, lambda i: i.startswith("worker"), 1)
+    assert merge_by_time(only_workers) == [LogLine("worker-1", "w2")]
 
 
 def test_follower_reads_appends_new_files_truncation_and_replacement(tmp_path: Path) -> None:
@@ -90,3 +102,75 @@ def test_prefixes_are_padded_to_the_widest_id_and_coloured_only_on_a_terminal() 
     first, second = coloured.format(lines)
     assert first == "\x1b[36mworker-2        |\x1b[0m claimed step"
     assert second == "\x1b[33morchestration-1 |\x1b[0m ready"
+
+
+def stamped(second: int, text: str) -> str:
+    return f"2026-01-31T12:00:{second:02d}.000Z {text}"
+
+
+def test_three_interleaved_logs_merge_in_time_order_and_untimed_lines_keep_their_place(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a-1.log").write_text(
+        f"{stamped(1, 'a first')}\n  traceback line\n{stamped(5, 'a')}\n"
+    )
+    (tmp_path / "b-1.log").write_text(f"{stamped(2, 'b')}\n{stamped(4, 'b again')}\n")
+    (tmp_path / "c-1.log").write_text(f"{stamped(3, 'c')}\n{stamped(6, 'c last')}\n")
+
+    merged = merge_by_time(tail_logs(tmp_path, everything, 10))
+
+    assert [(line.instance_id, line.text[25:] or line.text) for line in merged] == [
+        ("a-1", "a first"),
+        ("a-1", "  traceback line"),
+        ("b-1", "b"),
+        ("c-1", "c"),
+        ("b-1", "b again"),
+        ("a-1", "a"),
+        ("c-1", "c last"),
+    ]
+
+
+def test_since_grep_and_task_pick_lines_across_instances(tmp_path: Path) -> None:
+    task, step = "6b1e0c1a-0000-4000-8000-000000000001", "6b1e0c1a-0000-4000-8000-0000000000aa"
+    (tmp_path / "a-1.log").write_text(
+        f"{stamped(1, 'old ' + task)}\n{stamped(7, 'created ' + task)}\n  detail of it\n"
+    )
+    (tmp_path / "b-1.log").write_text(
+        f"{stamped(8, 'claimed step ' + step)}\n{stamped(9, 'idle')}\n"
+    )
+    lines = tail_logs(tmp_path, everything, 100)
+    since = parse_since("2026-01-31T12:00:05Z")
+
+    recent = LineFilter(since=since).apply(merge_by_time(lines))
+    assert [line.text[25:] or line.text for line in recent] == [
+        f"created {task}",
+        "  detail of it",
+        f"claimed step {step}",
+        "idle",
+    ]
+    of_task = LineFilter(needles=(task, step)).apply(merge_by_time(lines))
+    assert [line.instance_id for line in of_task] == ["a-1", "a-1", "b-1"]
+    assert parse_since("90s") < parse_since("1s")
+    with pytest.raises(ValueError, match="neither a duration"):
+        parse_since("yesterday")
+
+
+def test_follow_survives_rotation_without_losing_or_repeating_a_line(tmp_path: Path) -> None:
+    log = tmp_path / "a-1.log"
+    with log.open("a") as writer:  # as an instance writes: one descriptor, appending
+        writer.write("line 0\n")
+        writer.flush()
+        follower = LogFollower(tmp_path, everything, 10)
+        seen = [line.text for line in follower.initial]
+        for number in range(1, 400):
+            writer.write(f"line {number}\n")
+            writer.flush()
+            if number % 50 == 0:
+                assert rotate(log, max_bytes=100, keep=2)
+            if number % 7 == 0:
+                seen += [line.text for line in follower.poll()]
+        seen += [line.text for line in follower.poll()]
+
+    assert seen == [f"line {number}" for number in range(400)]
+    assert (tmp_path / "a-1.log.1").exists() and (tmp_path / "a-1.log.2").exists()
+    assert not (tmp_path / "a-1.log.3").exists()

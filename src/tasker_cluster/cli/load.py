@@ -17,6 +17,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from tasker_cluster.cli import exit_codes
 from tasker_cluster.cli.session import env_file_paths
 
 if TYPE_CHECKING:
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     from tasker_cluster.load.spec import LoadSpec
     from tasker_cluster.load.target import LoadTarget
 
-EXIT_BROKEN = 1
-EXIT_USAGE = 2
+EXIT_BROKEN = exit_codes.FAILED
+EXIT_USAGE = exit_codes.USAGE
 SEED_LIMIT = 2**31
 PIPE_WIDTH = 140
 

@@ -16,12 +16,18 @@ def run_restart(
     instance: str | None,
     timeout: float,
     *,
+    rolling: int | None = None,
     out: IO[str] | None = None,
 ) -> None:
+    """Restart at once, or with `rolling=N` N at a time, each batch healthy before the next."""
     out = out or sys.stdout
     cluster = open_cluster(env_file)
     with interrupt_undoes("restart"), progress_view(out, 0) as on_progress:
         report = cluster.restart(
-            service=service, instance=instance, timeout=timeout, on_progress=on_progress
+            service=service,
+            instance=instance,
+            timeout=timeout,
+            rolling=rolling,
+            on_progress=on_progress,
         )
     write_lines(out, printer.start_lines(report))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -12,14 +13,16 @@ from typing import IO
 
 from invoke.exceptions import Exit
 
+from tasker_cluster.cli import exit_codes
 from tasker_cluster.cli.hints import explain
 from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.config.errors import ConfigError
 from tasker_cluster.config.loader import load_settings
+from tasker_cluster.config.problems import ConfigProblem
 from tasker_cluster.errors import ClusterError
 
 WATCH_INTERVAL = 2.0
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
-INTERRUPTED = 130
 
 
 def write_lines(out: IO[str], lines: Iterable[str]) -> None:
@@ -34,7 +37,7 @@ def cli_session() -> Iterator[None]:
     try:
         yield
     except ClusterError as error:
-        raise Exit(explain(error), code=1) from None
+        raise Exit(explain(error), code=exit_codes.code_for(error)) from None
 
 
 @contextlib.contextmanager
@@ -44,7 +47,8 @@ def interrupt_undoes(command: str) -> Iterator[None]:
         yield
     except KeyboardInterrupt:
         raise Exit(
-            f"interrupted: stopped every instance this {command} had spawned", code=INTERRUPTED
+            f"interrupted: stopped every instance this {command} had spawned",
+            code=exit_codes.INTERRUPTED,
         ) from None
 
 
@@ -71,3 +75,21 @@ def env_file_paths(env_files: EnvFiles) -> list[Path] | None:
 def open_cluster(env_files: EnvFiles) -> Cluster:
     """The cluster the settings of `env_files` describe (the default profile if none)."""
     return Cluster(load_settings(env_file_paths(env_files)))
+
+
+def batch_size(value: str | bool | None) -> int | None:
+    """`--rolling` (1), `--rolling=N` (N) or not given (None); a bad N is a usage error."""
+    if value is None or value is False:
+        return None
+    if value is True or value == "":
+        return 1
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        rule, fix = "a batch size must be a whole number of 1 or more", "write it like --rolling=2"
+        raise ConfigError([ConfigProblem("--rolling", text, "the --rolling flag", rule, fix)])
+    return int(text)
+
+
+def split_items(text: str) -> list[str]:
+    """`a=1,b=2` or `a=1 b=2` as `["a=1", "b=2"]`."""
+    return [item for item in re.split(r"[\s,]+", text) if item]

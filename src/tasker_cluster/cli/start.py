@@ -19,28 +19,24 @@ SCALE_FLAG = "--scale"
 
 
 def parse_scale(
-    scale: Sequence[str], flags: Mapping[str, str | None]
+    scale: Sequence[str],
+    flags: Mapping[str, str | None],
+    *,
+    key: str = SCALE_FLAG,
+    origin: str = f"the {SCALE_FLAG} flag",
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Counts per type from `--scale TYPE=N` (repeatable) and the per-type shorthand flags
-    (`--orchestration=2`), with where each came from; a shorthand flag wins over `--scale`."""
+    """Counts per type from `TYPE=N` items (`--scale`, repeatable) and the per-type shorthand
+    flags (`--orchestration=2`), with where each came from; a shorthand flag wins."""
     counts: dict[str, str] = {}
     origins: dict[str, str] = {}
     problems = []
     for item in scale:
-        service, equals, count = item.partition("=")
-        if not equals or not service.strip():
-            problems.append(
-                ConfigProblem(
-                    SCALE_FLAG,
-                    item,
-                    f"the {SCALE_FLAG} flag",
-                    "it must be TYPE=N",
-                    "write it like --scale worker-python=3",
-                )
-            )
+        service, equals, count = (part.strip() for part in item.partition("="))
+        if not equals or not service:
+            fix = f"write it like {key} worker-python=3".replace("TYPE=N ", "")
+            problems.append(ConfigProblem(key, item, origin, "it must be TYPE=N", fix))
             continue
-        counts[service.strip()] = count.strip()
-        origins[service.strip()] = f"the {SCALE_FLAG} flag"
+        counts[service], origins[service] = count, origin
     if problems:
         raise ConfigError(problems)
     for service, value in flags.items():

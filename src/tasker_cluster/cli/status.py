@@ -7,7 +7,7 @@ from typing import IO
 
 from invoke.exceptions import Exit
 
-from tasker_cluster.cli import printer
+from tasker_cluster.cli import exit_codes, printer
 from tasker_cluster.cli.session import (
     CLEAR_SCREEN,
     WATCH_INTERVAL,
@@ -42,7 +42,8 @@ def run_status(
         else printer.status_lines(rows, printer.wants_colour(out)),
     )
     if check and (not rows or any(row.state is not InstanceState.HEALTHY for row in rows)):
-        raise Exit(f"not every instance is healthy: {printer.status_summary(rows)}", code=1)
+        summary = printer.status_summary(rows)
+        raise Exit(f"not every instance is healthy: {summary}", code=exit_codes.NOT_HEALTHY)
 
 
 def _watch(cluster: Cluster, service: str | None, out: IO[str]) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from dataclasses import replace
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tasker_cluster.cluster.errors import (
@@ -18,8 +19,19 @@ from tasker_cluster.config.errors import UnknownServiceError
 from tasker_cluster.config.instances import Instance, Plan, instance_for_id, plan_instances
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.health.readiness import ProgressCallback
-from tasker_cluster.logs import LogFollower, LogLine, Selector, tail_lines, tail_logs
+from tasker_cluster.logs import (
+    LineFilter,
+    LogFollower,
+    LogLine,
+    Selector,
+    log_files,
+    merge_by_time,
+    rotate,
+    tail_lines,
+    tail_logs,
+)
 from tasker_cluster.process.lock import ClusterLock
+from tasker_cluster.process.ports import PortConflict, port_conflicts
 from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
@@ -36,6 +48,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LOCK_TIMEOUT = 120.0
 KILLED_LOG_LINES = 10
+WHOLE_LOG = 1_000_000
 
 
 class Cluster:
@@ -100,15 +113,109 @@ class Cluster:
         wait: bool = True,
         *,
         start_timeout: float = 60.0,
+        rolling: int | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> StartReport:
-        """Stop the selected instances, then start them again with the current settings."""
+        """Stop the selected instances, then start them again with the current settings.
+
+        With `rolling=N`, N instances at a time (in instance order), each batch healthy
+        before the next one stops, so the rest keep serving throughout.
+        """
         with self._lock():
-            selected = Plan(self.settings, tuple(self._select_instances(service, instance)))
-            self._stop(service, instance, timeout)
-            return start_instances(
-                selected, wait=wait, timeout=start_timeout, on_progress=on_progress
+            selected = self._select_instances(service, instance)
+            if not rolling:
+                self._stop(service, instance, timeout)
+                return start_instances(
+                    Plan(self.settings, tuple(selected)),
+                    wait=wait,
+                    timeout=start_timeout,
+                    on_progress=on_progress,
+                )
+            reports = []
+            for first in range(0, len(selected), rolling):
+                batch = selected[first : first + rolling]
+                for member in batch:
+                    self._stop(None, member.id, timeout)
+                reports.append(
+                    start_instances(
+                        Plan(self.settings, tuple(batch)),
+                        wait=True,
+                        timeout=start_timeout,
+                        on_progress=on_progress,
+                    )
+                )
+            return _joined(Plan(self.settings, tuple(selected)), reports)
+
+    def scale(
+        self,
+        counts: Mapping[str, int | str],
+        origins: Mapping[str, str] | None = None,
+        *,
+        timeout: float = 10.0,
+        wait: bool = True,
+        start_timeout: float = 60.0,
+        on_progress: ProgressCallback | None = None,
+    ) -> ScaleReport:
+        """Run exactly `counts` instances of the named types, in both directions: the surplus
+        stops first, highest number first, each gracefully; then what is missing starts.
+        Types not named are left as they are."""
+        plan = self.plan(counts, origins, others=None)
+        wanted = Plan(plan.settings, tuple(i for i in plan if i.service in counts))
+        with self._lock():
+            keep = {i.id for i in wanted}
+            surplus = sorted(
+                (
+                    r
+                    for r in self._all_records()
+                    if r.service in counts and r.instance_id not in keep
+                ),
+                key=lambda r: (r.service, -r.number),
             )
+            stopped: list[StopResult] = []
+            for record in surplus:
+                stopped += self._stop(None, record.instance_id, timeout)
+            started = start_instances(
+                wanted, wait=wait, timeout=start_timeout, on_progress=on_progress
+            )
+        return ScaleReport(tuple(stopped), started)
+
+    def not_running(self, plan: Plan) -> list[Instance]:
+        """The instances of `plan` that are not running now."""
+        running = {r.instance_id for r in self.records()}
+        return [instance for instance in plan if instance.id not in running]
+
+    def preflight(self, plan: Plan | None = None) -> list[PortConflict]:
+        """The port conflicts `start` would refuse for `plan` (default: the settings'), now."""
+        records = self.records()
+        pending = self.not_running(plan or self.plan())
+        record_pids = {r.pid: r.instance_id for r in records}
+        return port_conflicts(pending, self.settings.bind_host, record_pids)
+
+    def state_paths(self, *, data: bool = False) -> list[Path]:
+        """What `down` removes: the records and logs directories, and with `data` the data
+        directory of the embedded database (never the cluster directory itself)."""
+        paths = [self.settings.pids_dir, self.settings.logs_dir]
+        if data:
+            paths.append(self.settings.data_dir)
+        return [path for path in paths if path.exists()]
+
+    def down(
+        self, *, data: bool = False, timeout: float = 10.0, on_wait: StopWaitCallback | None = None
+    ) -> tuple[list[StopResult], list[Path]]:
+        """Stop every instance, then remove the cluster's state (see `state_paths`)."""
+        with self._lock():
+            results = self._stop(None, None, timeout, on_wait)
+            if any(r.outcome is StopOutcome.SURVIVED for r in results):
+                return results, []
+            removed = self.state_paths(data=data)
+            for path in removed:
+                if path == self.settings.pids_dir:
+                    for entry in path.iterdir():  # the lock file stays: we hold it
+                        if entry != self.settings.lock_path:
+                            _remove(entry)
+                else:
+                    _remove(path)
+        return results, removed
 
     def status(
         self, service: str | None = None, instance: str | None = None, health_timeout: float = 2.0
@@ -151,15 +258,35 @@ class Cluster:
         return lambda found: _selected(self.settings.service_of(found), found, service, instance)
 
     def tail_logs(
-        self, service: str | None = None, instance: str | None = None, lines: int = 50
+        self,
+        service: str | None = None,
+        instance: str | None = None,
+        lines: int = 50,
+        line_filter: LineFilter | None = None,
     ) -> list[LogLine]:
-        return tail_logs(self.settings.logs_dir, self.log_selector(service, instance), lines)
+        """The last `lines` lines of each selected log (of those `line_filter` picks), merged
+        in time order across instances."""
+        select = self.log_selector(service, instance)
+        if line_filter is None or line_filter.selects_all:
+            return merge_by_time(tail_logs(self.settings.logs_dir, select, lines))
+        everything = tail_logs(self.settings.logs_dir, select, WHOLE_LOG)
+        picked = {i: line_filter.apply(own)[-lines:] for i, own in everything.items()}
+        return merge_by_time(picked)
 
     def follow_logs(
         self, service: str | None = None, instance: str | None = None, lines: int = 50
     ) -> LogFollower:
         """A follower whose `initial` holds the last `lines` lines; `poll()` reads new ones."""
         return LogFollower(self.settings.logs_dir, self.log_selector(service, instance), lines)
+
+    def rotate_logs(self) -> list[str]:
+        """Rotate every instance log larger than `TASKER_LOG_MAX_BYTES`, keeping
+        `TASKER_LOG_KEEP` copies; the ids whose log was rotated."""
+        rotated = []
+        for instance_id, path in log_files(self.settings.logs_dir, lambda _: True).items():
+            if rotate(path, self.settings.log_max_bytes, self.settings.log_keep):
+                rotated.append(instance_id)
+        return rotated
 
     def _lock(self) -> ClusterLock:
         return ClusterLock(self.settings.lock_path, self.lock_timeout)
@@ -234,6 +361,34 @@ class Cluster:
                 {i.id for i in self.plan()} | {r.instance_id for r in self._all_records()}
             )
             raise UnknownInstanceError(instance_id, known)
+
+
+@dataclass(frozen=True)
+class ScaleReport:
+    """What `scale` did: the surplus instances it stopped, then the start of the rest."""
+
+    stopped: tuple[StopResult, ...]
+    started: StartReport
+
+
+def _joined(plan: Plan, reports: Sequence[StartReport]) -> StartReport:
+    """One report for the batches of a rolling restart."""
+    return StartReport(
+        plan=plan,
+        started=tuple(i for r in reports for i in r.started),
+        already_running=tuple(i for r in reports for i in r.already_running),
+        stale_records_removed=tuple(i for r in reports for i in r.stale_records_removed),
+        waited=True,
+        elapsed=sum(r.elapsed for r in reports),
+        spawned=tuple(s for r in reports for s in r.spawned),
+    )
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _selected(

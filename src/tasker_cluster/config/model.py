@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tasker_cluster.config.errors import UnknownServiceError
 from tasker_cluster.config.layers import ConfigLayer
+from tasker_cluster.layout import DATA_DIR, LOCK_FILE, LOG_SUFFIX, LOGS_DIR, PIDS_DIR
 
 INSTANCE_ID_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$")
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "", "::", "[::]"})
-LOG_SUFFIX = ".log"
 ORCHESTRATION_ROLE = "orchestration"
 WORKER_ROLE = "worker"
 ROLES = (ORCHESTRATION_ROLE, WORKER_ROLE)
@@ -124,18 +124,25 @@ class ClusterSettings:
     service_types: tuple[ServiceType, ...]
     passthrough: Mapping[str, str] = field(repr=False)
     layers: tuple[ConfigLayer, ...] = field(repr=False, compare=False)
+    log_max_bytes: int = 10 * 1024 * 1024
+    log_keep: int = 3
 
     @property
     def pids_dir(self) -> Path:
-        return self.cluster_dir / ".pids"
+        return self.cluster_dir / PIDS_DIR
 
     @property
     def logs_dir(self) -> Path:
-        return self.cluster_dir / ".logs"
+        return self.cluster_dir / LOGS_DIR
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the reference services keep the embedded SQLite database by default."""
+        return self.cluster_dir / DATA_DIR
 
     @property
     def lock_path(self) -> Path:
-        return self.pids_dir / ".lock"
+        return self.pids_dir / LOCK_FILE
 
     def log_path(self, instance_id: str) -> Path:
         """`<cluster dir>/.logs/<id>.log`, where the instance's stdout and stderr go."""

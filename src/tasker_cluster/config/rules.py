@@ -58,6 +58,8 @@ GLOBAL_KEYS = frozenset(
         "TASKER_BIND_HOST",
         "TASKER_CLUSTER_DIR",
         "TASKER_PROJECT_ROOT",
+        "TASKER_LOG_MAX_BYTES",
+        "TASKER_LOG_KEEP",
         INCLUDE_KEY,
     }
 )
@@ -478,9 +480,21 @@ def build_settings(config: LayeredConfig) -> ClusterSettings:
         for key in config.names()
         if key not in PER_INSTANCE_KEYS and not is_cluster_key(key, services)
     }
+    log_max_bytes = reader.integer(
+        "TASKER_LOG_MAX_BYTES",
+        1024,
+        1 << 40,
+        "a log size must be a whole number of bytes, at least 1024",
+        "set it to 10485760 (10 MiB)",
+    )
+    log_keep = reader.integer(
+        "TASKER_LOG_KEEP", 1, 100, "a count of rotated logs must be 1-100", "set it to 3"
+    )
     if reader.problems:
         raise ConfigError(reader.problems)
     return ClusterSettings(
+        log_max_bytes=log_max_bytes or 10 * 1024 * 1024,
+        log_keep=log_keep or 3,
         project_root=project_root,
         cluster_dir=cluster_dir,
         multi_instance=multi_instance,

@@ -30,6 +30,7 @@ from tasker_cluster.client.strategies import Strategy
 from tasker_cluster.client.task_request import TaskRequest
 from tasker_cluster.client.waiting import wait_for_terminal
 from tasker_cluster.cluster.facade import Cluster
+from tasker_cluster.layout import LOGS_DIR
 from tasker_cluster.testing.consistency import TaskSnapshot, verify_consistency
 from tasker_cluster.testing.databases import ScratchDatabase, postgres_database, sqlite_database
 from tasker_cluster.testing.errors import ManagerStateError
@@ -251,7 +252,7 @@ class MultiInstanceTestManager:
     @property
     def logs_dir(self) -> Path | None:
         """Where `<instance id>.log` files are, when the cluster runs from a directory."""
-        return None if self._cluster_dir is None else self._cluster_dir / ".logs"
+        return None if self._cluster_dir is None else self._cluster_dir / LOGS_DIR
 
     @property
     def database_url(self) -> str | None:

@@ -1,61 +1,18 @@
-"""Read the last lines of many instance logs, and follow them (new files, truncation)."""
+"""Follow many instance logs: new lines as they are appended, new files, truncation,
+replacement, and rotation (`<id>.log` copied to `<id>.log.1` and truncated) without losing or
+repeating a line."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-LOG_SUFFIX = ".log"
+from tasker_cluster.logs.files import LogLine, Selector, decode, log_files, tail_lines
+from tasker_cluster.logs.rotate import rotated_path
+
 FOLLOW_INTERVAL = 0.2
-_BLOCK = 8192
-
-Selector = Callable[[str], bool]
-
-
-@dataclass(frozen=True)
-class LogLine:
-    instance_id: str
-    text: str
-
-
-def log_files(logs_dir: Path, select: Selector) -> dict[str, Path]:
-    """`{instance id: path}` of the selected `<id>.log` files, sorted by id."""
-    if not logs_dir.is_dir():
-        return {}
-    found = {path.name[: -len(LOG_SUFFIX)]: path for path in logs_dir.glob(f"*{LOG_SUFFIX}")}
-    return {instance_id: found[instance_id] for instance_id in sorted(found) if select(instance_id)}
-
-
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", errors="replace")
-
-
-def tail_lines(path: Path, count: int) -> tuple[list[str], int]:
-    """The last `count` lines of a file and the offset its end was at when read."""
-    try:
-        with path.open("rb") as handle:
-            end = handle.seek(0, os.SEEK_END)
-            start, data = end, b""
-            while start > 0 and data.count(b"\n") <= count:
-                step = min(_BLOCK, start)
-                start -= step
-                handle.seek(start)
-                data = handle.read(step) + data
-    except FileNotFoundError:
-        return [], 0
-    lines = _decode(data).splitlines()
-    return (lines[-count:] if count > 0 else []), end
-
-
-def tail_logs(logs_dir: Path, select: Selector, count: int) -> list[LogLine]:
-    """The last `count` lines of each selected log, one log after another in id order."""
-    return [
-        LogLine(instance_id, text)
-        for instance_id, path in log_files(logs_dir, select).items()
-        for text in tail_lines(path, count)[0]
-    ]
 
 
 @dataclass
@@ -63,6 +20,22 @@ class _Cursor:
     inode: int
     offset: int
     partial: bytes = b""
+    read_at: float = field(default_factory=time.time)
+
+
+def _rest_of_rotated(path: Path, cursor: _Cursor) -> bytes:
+    """After a truncation: what the rotated copy holds past what was read, if the copy was
+    made since the last read (a plain truncation has no such copy)."""
+    copy = rotated_path(path)
+    try:
+        stat = copy.stat()
+        if stat.st_mtime + 1.0 < cursor.read_at or stat.st_size < cursor.offset:
+            return b""
+        with copy.open("rb") as handle:
+            handle.seek(cursor.offset)
+            return handle.read()
+    except FileNotFoundError:
+        return b""
 
 
 class LogFollower:
@@ -79,7 +52,7 @@ class LogFollower:
         self._cursors: dict[str, _Cursor] = {}
         for instance_id, path in log_files(logs_dir, select).items():
             lines, end = tail_lines(path, tail)
-            self.initial.extend(LogLine(instance_id, text) for text in lines)
+            self.initial.extend(LogLine.parsed(instance_id, text) for text in lines)
             self._cursors[instance_id] = _Cursor(_inode(path), end)
 
     @property
@@ -98,13 +71,22 @@ class LogFollower:
             with path.open("rb") as handle:
                 stat = os.fstat(handle.fileno())
                 cursor = self._cursors.get(instance_id)
-                if cursor is None or cursor.inode != stat.st_ino or stat.st_size < cursor.offset:
+                missed = b""
+                if cursor is not None and cursor.inode == stat.st_ino:
+                    if stat.st_size < cursor.offset:  # truncated: rotated, or emptied
+                        missed = _rest_of_rotated(path, cursor)
+                        cursor = self._cursors[instance_id] = _Cursor(
+                            stat.st_ino, 0, cursor.partial
+                        )
+                else:
                     cursor = self._cursors[instance_id] = _Cursor(stat.st_ino, 0)
                 handle.seek(cursor.offset)
                 data = handle.read()
         except FileNotFoundError:
             return []
         cursor.offset += len(data)
+        cursor.read_at = time.time()
+        data = missed + data
         if not data:
             if not cursor.partial:
                 return []
@@ -113,7 +95,7 @@ class LogFollower:
         complete, newline, cursor.partial = chunk.rpartition(b"\n")
         if not newline:
             return []
-        return [LogLine(instance_id, text) for text in _decode(complete).split("\n")]
+        return [LogLine.parsed(instance_id, text) for text in decode(complete).split("\n")]
 
 
 def _inode(path: Path) -> int:

@@ -147,7 +147,9 @@ def test_a_start_that_times_out_stops_what_it_spawned(factory: ClusterFactory) -
 
     assert str(error.value) == (
         "1 instance(s) not healthy after 1 s:\n"
-        f"  orchestration-1: no answer (connection refused) on port {factory.orchestration_port}\n"
+        f"  orchestration-1: no answer (connection refused) on port {factory.orchestration_port}"
+        "; its last 1 log lines:\n"
+        "    | [orchestration-1] warming up for 60.0 s\n"
         "stopped what this start spawned: orchestration-1"
     )
     assert explain(error.value).endswith(

@@ -78,6 +78,7 @@ def test_help_lists_every_flag(tmp_path: Path) -> None:
         "--rate",
         "--chaos",
         "--json",
+        "--report",
         "--manifest",
         "--seed",
         "--timeout",

@@ -163,7 +163,7 @@ def test_a_switched_off_guarantee_fails_the_run_and_is_named(
             command = [
                 sys.executable, "-m", "invoke", "--search-root", str(tmp_path), "load.run",
                 f"--tasks={broken.tasks}", f"--width={broken.width}", "--concurrency=8",
-                "--timeout=90", f"--cluster-dir={target.cluster_dir}", f"--json={report_path}",
+                "--timeout=90", f"--cluster-dir={target.cluster_dir}", f"--report={report_path}",
             ]  # fmt: skip
             return await asyncio.to_thread(
                 subprocess.run, command, capture_output=True, text=True, timeout=300, check=False

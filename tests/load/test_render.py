@@ -99,8 +99,14 @@ def test_a_broken_report_names_the_invariant_and_an_example() -> None:
     assert LoadReport.from_dict(broken.to_dict()) == broken
 
 
-def test_progress_is_silent_off_a_terminal() -> None:
+def test_progress_off_a_terminal_is_a_line_per_phase_and_period() -> None:
     buffer = io.StringIO()
-    with LiveProgress(Console(file=buffer), total=10) as live:
-        live.update(Progress("running", 10, 5, 3, 0, 0, 1.0, 3.0, 0))
-    assert buffer.getvalue() == ""
+    with LiveProgress(Console(file=buffer, width=200), total=10) as live:
+        live.update(Progress("creating", 10, 5, 3, 0, 0, 1.0, 3.0, 0))
+        live.update(Progress("creating", 10, 6, 3, 0, 0, 1.1, 3.0, 0))  # within the period
+        live.update(Progress("verifying", 10, 10, 10, 0, 0, 2.0, 5.0, 1))
+    assert buffer.getvalue().splitlines() == [
+        "load.run creating: created 5/10, complete 3, failed 0, 3.0 tasks/s, faults 0, 1 s",
+        "load.run verifying: created 10/10, complete 10, failed 0, 5.0 tasks/s, faults 1, 2 s",
+    ]
+    assert "\x1b[" not in buffer.getvalue()

@@ -107,7 +107,8 @@ def run_task(
     concurrency: Flag = None,
     rate: Flag = None,
     chaos: Sequence[str] | None = None,
-    json: str | None = None,
+    json: bool = False,
+    report: str | None = None,
     manifest: str | None = None,
     seed: Flag = None,
     timeout: Flag = None,
@@ -124,9 +125,9 @@ def run_task(
     from tasker_cluster.load.errors import LoadError  # noqa: PLC0415
     from tasker_cluster.load.runner import run_load  # noqa: PLC0415
 
-    console = Console()
+    console = Console(stderr=json)
     if not console.is_terminal:
-        console = Console(width=max(console.width, PIPE_WIDTH))
+        console = Console(stderr=json, width=max(console.width, PIPE_WIDTH))
     try:
         spec = build_spec(
             tasks=tasks,
@@ -142,14 +143,19 @@ def run_task(
         )
         target = resolve_cli_target(cluster_dir, env_file, urls)
         with LiveProgress(console, spec.tasks) as progress:
-            report = run_load(spec, target, progress.update)
+            result = run_load(spec, target, progress.update)
     except (LoadError, ClusterError) as error:
         raise Exit(f"load.run: {error}", code=EXIT_USAGE) from None
-    render_report(report, console)
+    except KeyboardInterrupt:
+        raise Exit("load.run: interrupted", code=exit_codes.INTERRUPTED) from None
     if json:
-        write_json_report(Path(json), report)
-    if not report.ok:
-        raise Exit(failure_message(report), code=EXIT_BROKEN)
+        print(json_module.dumps(result.to_dict(), indent=2), flush=True)
+    else:
+        render_report(result, console)
+    if report:
+        write_json_report(Path(report), result)
+    if not result.ok:
+        raise Exit(failure_message(result), code=EXIT_BROKEN)
 
 
 def write_json_report(path: Path, report: LoadReport) -> None:
@@ -179,7 +185,8 @@ run = task(
         "rate": "at most this many creations per second (default: unlimited)",
         "chaos": "ACTION:SERVICE:every=DURATION[,for=DURATION], e.g. kill:worker-python:every=10s "
         "or pause:orchestration:every=15s,for=3s (repeatable)",
-        "json": "also write the report as JSON to this path",
+        "json": "print the report as JSON on stdout (progress goes to stderr)",
+        "report": "also write the report as JSON to this path",
         "manifest": "repeat the run recorded in this manifest (same parameters and seed)",
         "seed": "seed of the chaos victim choice (default: random, shown in the report)",
         "timeout": "give up following tasks after this many seconds (default 300)",

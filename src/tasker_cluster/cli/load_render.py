@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Sequence
 from types import TracebackType
 
@@ -117,10 +118,27 @@ def _faults(report: LoadReport) -> Table:
     return table
 
 
+PROGRESS_LINE_EVERY = 5.0
+
+
+def progress_line(progress: RunProgress) -> str:
+    """One line of progress, for logs and pipes."""
+    return (
+        f"load.run {progress.phase}: created {progress.created}/{progress.total}, "
+        f"complete {progress.completed}, failed {progress.failed}, "
+        f"{progress.tasks_per_s:.1f} tasks/s, faults {progress.faults}, "
+        f"{progress.elapsed_s:.0f} s"
+    )
+
+
 class LiveProgress:
-    """A progress bar fed by `on_progress`; silent when the console is not a terminal."""
+    """A progress bar fed by `on_progress` on a terminal; elsewhere a progress line every
+    `PROGRESS_LINE_EVERY` seconds and at each change of phase."""
 
     def __init__(self, console: Console, total: int) -> None:
+        self._console = console
+        self._last_line = 0.0
+        self._last_phase = ""
         self._enabled = console.is_terminal
         self._progress = Progress(
             TextColumn("{task.fields[phase]:<9}"),
@@ -152,6 +170,12 @@ class LiveProgress:
         self._progress.__exit__(exc_type, exc, tb)
 
     def update(self, progress: RunProgress) -> None:
+        if not self._enabled:
+            now = time.monotonic()
+            if progress.phase != self._last_phase or now - self._last_line >= PROGRESS_LINE_EVERY:
+                self._last_phase, self._last_line = progress.phase, now
+                self._console.print(progress_line(progress), markup=False, highlight=False)
+            return
         self._progress.update(
             self._task,
             completed=progress.completed,

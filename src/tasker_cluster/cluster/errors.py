@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tasker_cluster.errors import ClusterError
 from tasker_cluster.health.ports import PortProblem
@@ -28,19 +28,34 @@ class StartTimeoutError(ClusterError):
     """Instances were not healthy by the deadline; every instance that start spawned was stopped."""
 
     def __init__(
-        self, timeout: float, pending: Sequence[tuple[str, str]], stopped: Sequence[str]
+        self,
+        timeout: float,
+        pending: Sequence[tuple[str, str]],
+        stopped: Sequence[str],
+        log_tails: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.timeout = timeout
         self.pending = tuple(pending)
         self.stopped = tuple(stopped)
-        waiting = "\n".join(f"  {instance_id}: {detail}" for instance_id, detail in self.pending)
+        self.log_tails = {key: tuple(lines) for key, lines in (log_tails or {}).items()}
+        waiting = "\n".join(
+            f"  {instance_id}: {detail}{_tail(self.log_tails.get(instance_id, ()))}"
+            for instance_id, detail in self.pending
+        )
         cleanup = f"\nstopped what this start spawned: {', '.join(stopped)}" if stopped else ""
         super().__init__(
             f"{len(self.pending)} instance(s) not healthy after {timeout:g} s:\n{waiting}{cleanup}"
         )
 
     def with_stopped(self, stopped: Sequence[str]) -> StartTimeoutError:
-        return StartTimeoutError(self.timeout, self.pending, stopped)
+        return StartTimeoutError(self.timeout, self.pending, stopped, self.log_tails)
+
+
+def _tail(lines: Sequence[str]) -> str:
+    if not lines:
+        return ""
+    shown = "\n".join(f"    | {line}" for line in lines)
+    return f"; its last {len(lines)} log lines:\n{shown}"
 
 
 class InstancesDegradedError(ClusterError):

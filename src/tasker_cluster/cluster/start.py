@@ -21,6 +21,7 @@ from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.config.placeholders import substitute
 from tasker_cluster.health.ports import PortProblem, PortsOf, port_problems
 from tasker_cluster.health.readiness import Progress, ProgressCallback, wait_healthy
+from tasker_cluster.logs import tail_lines
 from tasker_cluster.process.errors import PortsInUseError
 from tasker_cluster.process.ports import wait_for_ports
 from tasker_cluster.process.prepare import run_prepare
@@ -39,6 +40,7 @@ from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 log = logging.getLogger(__name__)
 
 ABORT_STOP_TIMEOUT = 5.0
+TIMEOUT_LOG_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,8 @@ def _wait_ready(
         crashed = {crash.instance_id for crash in result.crashes}
         raise InstancesCrashedError(result.crashes, [i for i in spawned if i not in crashed])
     if result.pending:
-        raise StartTimeoutError(timeout, list(result.pending.items()), [])
+        tails = {i: tail_lines(settings.log_path(i), TIMEOUT_LOG_LINES)[0] for i in result.pending}
+        raise StartTimeoutError(timeout, list(result.pending.items()), [], tails)
     with_ports = [
         PortsOf(i.id, spawned[i.id].record.pid if i.id in spawned else running[i.id].pid, i.ports)
         for i in wave

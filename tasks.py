@@ -1,4 +1,8 @@
-"""Developer tasks: `invoke --list` shows them, `invoke --help <task>` documents each flag."""
+"""Developer tasks: `invoke --list` shows them, `invoke --help <task>` documents each flag.
+
+Each task imports its command module when it runs, so `invoke --list` and every command pay
+only for what they use.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +13,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task, task
 
-from tasker_cluster.cli import check as check_cli
-from tasker_cluster.cli import config as config_cli
-from tasker_cluster.cli import down as down_cli
-from tasker_cluster.cli import logs as logs_cli
-from tasker_cluster.cli import restart as restart_cli
-from tasker_cluster.cli import scale as scale_cli
-from tasker_cluster.cli import session
-from tasker_cluster.cli import start as start_cli
-from tasker_cluster.cli import status as status_cli
-from tasker_cluster.cli import stop as stop_cli
 from tasker_cluster.cli.load import load_collection
-from tasker_cluster.load.cluster_manifest import write_cluster_manifest
 
 SELECT_HELP = {
     "service": "only instances of this service type, e.g. orchestration or worker-python",
@@ -88,6 +81,10 @@ def start(
         "worker-ruby": worker_ruby,
         "worker-ts": worker_ts,
     }
+    from tasker_cluster.cli import session  # noqa: PLC0415
+    from tasker_cluster.cli import start as start_cli  # noqa: PLC0415
+    from tasker_cluster.load.cluster_manifest import write_cluster_manifest  # noqa: PLC0415
+
     with session.cli_session():
         write_cluster_manifest(
             *start_cli.run_start(env_file, flags, wait, timeout, scale=scale or [])
@@ -104,6 +101,9 @@ def stop(
     env_file: list[str] | None = None,
 ) -> None:
     """Stop instances and all their child processes."""
+    from tasker_cluster.cli import session  # noqa: PLC0415
+    from tasker_cluster.cli import stop as stop_cli  # noqa: PLC0415
+
     with session.cli_session():
         stop_cli.run_stop(env_file, service, instance, timeout)
 
@@ -124,6 +124,9 @@ def status(
     env_file: list[str] | None = None,
 ) -> None:
     """Show state, pid, port, uptime, CPU, RSS and health."""
+    from tasker_cluster.cli import session  # noqa: PLC0415
+    from tasker_cluster.cli import status as status_cli  # noqa: PLC0415
+
     with session.cli_session():
         status_cli.run_status(env_file, service, json, check, watch)
 
@@ -153,6 +156,9 @@ def logs(
     env_file: list[str] | None = None,
 ) -> None:
     """Print instance logs merged in time order, prefixed with instance ids."""
+    from tasker_cluster.cli import logs as logs_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         logs_cli.run_logs(
             env_file,
@@ -185,6 +191,9 @@ def restart(
     env_file: list[str] | None = None,
 ) -> None:
     """Stop the selected instances, then start them again (--rolling: batch by batch)."""
+    from tasker_cluster.cli import restart as restart_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         restart_cli.run_restart(
             env_file, service, instance, timeout, rolling=session.batch_size(rolling)
@@ -205,6 +214,9 @@ def scale(
     env_file: list[str] | None = None,
 ) -> None:
     """Run exactly N instances of each TYPE=N given: stop the surplus, start the rest."""
+    from tasker_cluster.cli import scale as scale_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         scale_cli.run_scale(env_file, session.split_items(counts), timeout, start_timeout)
 
@@ -217,6 +229,9 @@ def config(
     c: Context, *, json: bool = False, all: bool = False, env_file: list[str] | None = None
 ) -> None:
     """Show the resolved configuration and where each value came from (secrets masked)."""
+    from tasker_cluster.cli import config as config_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         config_cli.run_config(env_file, json, all)
 
@@ -224,6 +239,9 @@ def config(
 @cluster_task()
 def check(c: Context, *, env_file: list[str] | None = None) -> None:
     """Validate the configuration and ports; start nothing."""
+    from tasker_cluster.cli import check as check_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         check_cli.run_check(env_file)
 
@@ -236,6 +254,9 @@ def down(
     c: Context, *, data: bool = False, timeout: int = 10, env_file: list[str] | None = None
 ) -> None:
     """Stop every instance, then remove the cluster's records and logs."""
+    from tasker_cluster.cli import down as down_cli  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+
     with session.cli_session():
         down_cli.run_down(env_file, data, timeout)
 

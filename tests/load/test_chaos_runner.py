@@ -32,6 +32,9 @@ class RecordingTarget:
     def restart(self, instance_id: str) -> None:
         self.calls.append(("restart", instance_id))
 
+    def rolling_restart(self, service: str) -> None:
+        self.calls.append(("rolling-restart", service))
+
 
 async def run_until(runner: ChaosRunner, target: RecordingTarget, calls: int) -> None:
     runner.start()
@@ -112,3 +115,19 @@ def test_a_failed_recovery_is_recorded_not_raised() -> None:
     )
     assert runner.faults[0].error == "recovery failed: port 8300 is taken"
     assert runner.faults[0].restored_offset_s is None
+
+
+def test_a_rolling_restart_restarts_the_whole_service_and_is_recorded() -> None:
+    target = RecordingTarget({"orchestration": ["orchestration-1", "orchestration-2"]})
+    spec = parse_chaos("rolling-restart:orchestration:every=10s")
+    runner = ChaosRunner([spec], target, seed=1, clock=lambda: 10.0)
+
+    asyncio.run(run_until(runner, target, calls=1))
+
+    assert target.calls[0] == ("rolling-restart", "orchestration")
+    fault = runner.faults[0]
+    assert (fault.action, fault.instance_id, fault.error) == (
+        "rolling-restart",
+        "orchestration-1,orchestration-2",
+        None,
+    )

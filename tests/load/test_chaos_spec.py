@@ -47,7 +47,10 @@ def test_text_round_trips() -> None:
     ("text", "problem"),
     [
         ("kill:worker-python", "it has 2 ':'-separated parts, not 3"),
-        ("stop:worker-python:every=10s", "action 'stop' is neither kill nor pause"),
+        (
+            "stop:worker-python:every=10s",
+            "action 'stop' is not one of kill, pause, rolling-restart",
+        ),
         ("kill:Worker_Python:every=10s", "service 'Worker_Python' is not a service type name"),
         ("kill:worker-python:every=10", "duration '10' is not a number followed by ms, s or m"),
         ("kill:worker-python:every=ten", "duration 'ten' is not a number followed by ms, s or m"),

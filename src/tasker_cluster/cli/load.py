@@ -18,7 +18,6 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from tasker_cluster.cli import exit_codes
-from tasker_cluster.cli.session import env_file_paths
 
 if TYPE_CHECKING:
     from tasker_cluster.load.report import LoadReport
@@ -94,6 +93,8 @@ def resolve_cli_target(
         return resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
     if os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:
         return resolve_target(ClusterConfig.from_env())
+    from tasker_cluster.cli.session import env_file_paths  # noqa: PLC0415 - see module doc
+
     env_files = env_file_paths(env_file)
     return target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
 
@@ -118,16 +119,18 @@ def run_task(
     urls: str | None = None,
 ) -> None:
     """Create tasks across the cluster, follow them, verify exactly-once, report."""
-    from rich.console import Console  # noqa: PLC0415 - see module doc
+    import sys  # noqa: PLC0415
 
+    from tasker_cluster.cli.colour import console_for  # noqa: PLC0415 - see module doc
     from tasker_cluster.cli.load_render import LiveProgress, render_report  # noqa: PLC0415
     from tasker_cluster.errors import ClusterError  # noqa: PLC0415
     from tasker_cluster.load.errors import LoadError  # noqa: PLC0415
     from tasker_cluster.load.runner import run_load  # noqa: PLC0415
 
-    console = Console(stderr=json)
+    stream = sys.stderr if json else sys.stdout
+    console = console_for(stream)
     if not console.is_terminal:
-        console = Console(stderr=json, width=max(console.width, PIPE_WIDTH))
+        console = console_for(stream, width=max(console.width, PIPE_WIDTH))
     try:
         spec = build_spec(
             tasks=tasks,

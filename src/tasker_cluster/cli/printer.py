@@ -1,6 +1,6 @@
 """Formatting only: `id |` prefixes padded to the widest, status, stop and start tables.
 
-Colour follows the one policy of `cli.tables.wants_colour`.
+Colour follows the one policy of `cli.colour.wants_colour`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from tasker_cluster.cli.tables import cell, new_table, render_lines, wants_colour
+from tasker_cluster.cli.colour import wants_colour
 from tasker_cluster.cluster.start import StartReport
 from tasker_cluster.cluster.status import InstanceState, InstanceStatus
 from tasker_cluster.logs import LogLine
@@ -100,6 +100,8 @@ def table(
 
     `style_cell(row, column)` may name a rich style for a body cell, used only with `colour`.
     """
+    from tasker_cluster.cli.tables import cell, new_table, render_lines  # noqa: PLC0415 - rich
+
     rendered = new_table(headers)
     for number, row in enumerate(rows):
         styles = [style_cell(number, column) if style_cell else None for column in range(len(row))]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import IO
 
 from tasker_cluster.cli import printer
+from tasker_cluster.cli.colour import console_for
 from tasker_cluster.health.readiness import ProgressCallback, ProgressEvent
 
 
@@ -28,7 +29,6 @@ def progress_view(out: IO[str], total: int) -> Iterator[ProgressCallback]:
 
         yield as_line
         return
-    from rich.console import Console  # noqa: PLC0415 - only a terminal needs rich
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
     columns = (
@@ -37,7 +37,7 @@ def progress_view(out: IO[str], total: int) -> Iterator[ProgressCallback]:
         TextColumn("{task.completed}/{task.total} healthy"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(file=out), transient=True) as bar:
+    with Progress(*columns, console=console_for(out), transient=True) as bar:
         task = bar.add_task("starting", total=total)
 
         def as_bar(event: ProgressEvent) -> None:

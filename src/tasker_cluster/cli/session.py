@@ -15,14 +15,29 @@ from invoke.exceptions import Exit
 
 from tasker_cluster.cli import exit_codes
 from tasker_cluster.cli.hints import explain
+from tasker_cluster.cluster.errors import InstanceNotConfiguredError, UnknownInstanceError
 from tasker_cluster.cluster.facade import Cluster
-from tasker_cluster.config.errors import ConfigError
+from tasker_cluster.config.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
 from tasker_cluster.config.loader import load_settings
 from tasker_cluster.config.problems import ConfigProblem
 from tasker_cluster.errors import ClusterError
 
 WATCH_INTERVAL = 2.0
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
+
+
+USAGE_ERRORS: tuple[type[ClusterError], ...] = (
+    ConfigError,
+    EnvFileNotFoundError,
+    UnknownServiceError,
+    UnknownInstanceError,
+    InstanceNotConfiguredError,
+)
+
+
+def code_for(error: ClusterError) -> int:
+    """USAGE for errors in what was asked, FAILED for everything that went wrong doing it."""
+    return exit_codes.USAGE if isinstance(error, USAGE_ERRORS) else exit_codes.FAILED
 
 
 def write_lines(out: IO[str], lines: Iterable[str]) -> None:
@@ -37,7 +52,7 @@ def cli_session() -> Iterator[None]:
     try:
         yield
     except ClusterError as error:
-        raise Exit(explain(error), code=exit_codes.code_for(error)) from None
+        raise Exit(explain(error), code=code_for(error)) from None
 
 
 @contextlib.contextmanager

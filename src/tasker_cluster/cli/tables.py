@@ -1,17 +1,15 @@
-"""The one table renderer and the one colour policy of every command.
+"""The one table renderer of every command.
 
 Tables are rich tables. On a terminal they may have borders and colour; anywhere else they are
 plain, aligned text with no box characters (columns two spaces apart, no trailing blanks), so a
-script or a log file reads them as it reads `cluster.status`. Whether there is colour is rich's
-console policy for every command alike: NO_COLOR, FORCE_COLOR, TERM=dumb and whether the stream
-is a terminal.
+script or a log file reads them as it reads `cluster.status`. Whether there is colour is the
+one policy of `cli.colour`.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Collection, Sequence
-from typing import IO
 
 from rich import box
 from rich.console import Console
@@ -19,18 +17,6 @@ from rich.table import Table
 from rich.text import Text
 
 WIDE = 10_000
-
-
-def console_for(stream: IO[str], *, width: int | None = None) -> Console:
-    """A rich console writing to `stream`, colour decided by rich's environment rules."""
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
-
-
-def wants_colour(stream: IO[str]) -> bool:
-    """Whether output to `stream` gets colour: a terminal (or FORCE_COLOR), unless NO_COLOR
-    is set or TERM is dumb."""
-    console = console_for(stream)
-    return console.color_system is not None and not console.no_color
 
 
 def new_table(
@@ -82,8 +68,8 @@ def render_lines(table: Table, colour: bool) -> list[str]:
 
 
 def print_table(table: Table, console: Console) -> None:
-    """Print to a rich console: as drawn on a terminal, plain anywhere else."""
-    console.print(table if console.is_terminal else plain(table))
+    """Print to a rich console: as drawn where it has colour, plain anywhere else."""
+    console.print(table if console.is_terminal and not console.no_color else plain(table))
 
 
 def cell(text: str, style: str | None) -> Text:

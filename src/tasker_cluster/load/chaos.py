@@ -31,6 +31,10 @@ class FaultTarget(Protocol):
 
     def restart(self, instance_id: str) -> None: ...
 
+    def rolling_restart(self, service: str) -> None:
+        """Restart every instance of `service` one at a time, each healthy before the next."""
+        ...
+
 
 class ChaosRunner:
     """Runs every spec on its own schedule until `stop()`; victims are always brought back."""
@@ -102,6 +106,9 @@ class ChaosRunner:
         if not candidates:
             self._record(offset, spec, "-", None, "no running instance to hit")
             return
+        if spec.action is ChaosAction.ROLLING_RESTART:
+            await self._roll(spec, candidates, offset)
+            return
         victim = rng.choice(candidates)
         first = signal.SIGKILL if spec.action is ChaosAction.KILL else signal.SIGSTOP
         try:
@@ -113,6 +120,16 @@ class ChaosRunner:
         await self._stopped_within(spec.for_s)
         error_text = await self._recover(spec, victim)
         self._record(offset, spec, victim, None if error_text else self._clock(), error_text)
+
+    async def _roll(self, spec: ChaosSpec, instances: Sequence[str], offset: float) -> None:
+        """A deploy: every instance of the service restarted in turn, the rest serving."""
+        _LOG.info("chaos: rolling restart of %s at %.2fs", spec.service, offset)
+        try:
+            await asyncio.to_thread(self._target.rolling_restart, spec.service)
+        except Exception as error:  # reported in the fault list; the run goes on
+            self._record(offset, spec, ",".join(instances), None, f"rolling restart: {error}")
+            return
+        self._record(offset, spec, ",".join(instances), self._clock(), None)
 
     async def _recover(self, spec: ChaosSpec, victim: str) -> str | None:
         """Restart (kill) or resume (pause) the victim; None when it is back."""

@@ -18,6 +18,7 @@ DEFAULT_PAUSE_SECONDS = 3.0
 class ChaosAction(StrEnum):
     KILL = "kill"
     PAUSE = "pause"
+    ROLLING_RESTART = "rolling-restart"
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ def parse_chaos(spec: str) -> ChaosSpec:
     try:
         action = ChaosAction(action_text)
     except ValueError:
-        raise ChaosSpecError(spec, f"action {action_text!r} is neither kill nor pause") from None
+        actions = ", ".join(action.value for action in ChaosAction)
+        raise ChaosSpecError(spec, f"action {action_text!r} is not one of {actions}") from None
     if not _SERVICE.match(service):
         raise ChaosSpecError(spec, f"service {service!r} is not a service type name")
     options = _parse_options(spec, options_text)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.config.model import WORKER_ROLE
 from tasker_cluster.load.chaos import FaultTarget
 from tasker_cluster.load.errors import NoOrchestrationError
 
@@ -34,7 +35,12 @@ class LoadTarget:
     def worker_ids(self) -> list[str]:
         if self.cluster is None:
             return []
-        return [r.instance_id for r in self.cluster.records() if r.service != ORCHESTRATION]
+        settings = self.cluster.settings
+        return [
+            r.instance_id
+            for r in self.cluster.records()
+            if settings.role_of(r.service) == WORKER_ROLE
+        ]
 
 
 class ClusterFaultTarget:
@@ -53,6 +59,9 @@ class ClusterFaultTarget:
 
     def restart(self, instance_id: str) -> None:
         self._cluster.restart(instance=instance_id)
+
+    def rolling_restart(self, service: str) -> None:
+        self._cluster.restart(service=service, rolling=1)
 
 
 def target_from_cluster(cluster: Cluster) -> LoadTarget:

@@ -53,10 +53,10 @@ def _execute(admin_url: str, statement: str, action: str) -> None:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
             connection.execute(statement.encode())
     except psycopg.Error as error:
-        raise DatabaseSetupError(_redacted(admin_url), action, str(error).strip()) from error
+        raise DatabaseSetupError(redacted(admin_url), action, str(error).strip()) from error
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url

@@ -38,3 +38,18 @@ def factory(tmp_path: Path) -> Iterator[ClusterFactory]:
     yield made
     leftovers = _kill_leftovers(cluster_dir)
     assert not leftovers, f"processes left running after the test: {leftovers}"
+
+
+from fakes.tasker_core import CoreCluster, kill_holders, kill_strays, make_checkout  # noqa: E402
+
+
+@pytest.fixture
+def tasker_core(tmp_path: Path) -> Iterator[CoreCluster]:
+    """A fixture tasker-core checkout (tests/fakes/tasker_core.py) and a cluster directory;
+    afterwards no process of that directory, no fake server and no stand-in may remain (port
+    holders a test planted are foreign processes: they are killed, not reported)."""
+    core = CoreCluster(make_checkout(tmp_path / "tasker-core"), tmp_path / "cluster")
+    yield core
+    leftovers = _kill_leftovers(core.cluster_dir) + kill_strays(core.checkout)
+    kill_holders(core.checkout)
+    assert not leftovers, f"processes left running after the test: {leftovers}"

@@ -136,13 +136,14 @@ def test_instance_markers_skip_by_orchestration_count(
 
 
 def test_async_tests_run_on_one_session_loop(pytester: pytest.Pytester) -> None:
+    """The plugin's async tests (those using its fixtures) share one loop."""
     pytester.makepyfile(
         """
         import asyncio
 
         LOOPS = []
 
-        async def test_first():
+        async def test_first(tasker_settings):
             LOOPS.append(asyncio.get_running_loop())
 
         async def test_second(tasker_run):

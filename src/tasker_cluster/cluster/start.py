@@ -19,6 +19,7 @@ from tasker_cluster.cluster.errors import (
 from tasker_cluster.config.instances import Instance, Plan, placeholder_values
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.config.placeholders import substitute
+from tasker_cluster.config.rules import PER_INSTANCE_KEYS
 from tasker_cluster.health.ports import PortProblem, PortsOf, port_problems
 from tasker_cluster.health.readiness import Progress, ProgressCallback, wait_healthy
 from tasker_cluster.logs import tail_lines
@@ -184,7 +185,8 @@ def _wave_timeout(settings: ClusterSettings, wave: Sequence[Instance], default: 
 
 
 def _prepare(settings: ClusterSettings, to_start: Sequence[Instance], progress: Progress) -> None:
-    """Run each prepare step once, for the types that have instances to start."""
+    """Run each prepare step once, for the types that have instances to start, in the type's
+    environment (an instance's, without what is its own: ids, bind addresses, ports)."""
     firsts = {i.service: i for i in reversed(to_start)}
     for service in settings.service_types:
         first = firsts.get(service.name)
@@ -192,11 +194,12 @@ def _prepare(settings: ClusterSettings, to_start: Sequence[Instance], progress: 
             continue
         command = substitute(service.prepare, placeholder_values(settings, first))
         progress.emit(service.name, "preparing", command)
+        own = (PER_INSTANCE_KEYS - {"TASKER_CLUSTER_DIR"}) | {p.variable for p in service.ports}
         prepared = run_prepare(
             service.name,
             command,
             workdir=first.workdir,
-            environment=first.environment,
+            environment={k: v for k, v in first.environment.items() if k not in own},
             logs_dir=settings.logs_dir,
             timeout=service.prepare_timeout,
         )

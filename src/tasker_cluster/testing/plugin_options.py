@@ -13,6 +13,7 @@ from tasker_cluster.client.environment import CLUSTER_DIR_VAR, ORCHESTRATION_URL
 
 Mode = Literal["managed", "external"]
 Backend = Literal["sqlite", "postgres"]
+IniType = Literal["string", "linelist", "int", "float"]
 
 
 @dataclass(frozen=True)
@@ -29,61 +30,111 @@ class PluginSettings:
     startup_timeout: float = 60.0
     log_lines: int = 200
     free_ports: bool = True
+    # external only: attach to these URLs (a `tasker_cluster_noproc(orchestration_urls=...)`)
+    # instead of reading TASKER_TEST_ORCHESTRATION_URLS / TASKER_CLUSTER_DIR
+    orchestration_urls: tuple[str, ...] = ()
+    worker_urls: tuple[str, ...] = ()
 
 
-_OPTIONS: tuple[tuple[str, str, dict[str, Any]], ...] = (
-    (
+@dataclass(frozen=True)
+class _Option:
+    name: str
+    metavar: str
+    ini_type: IniType
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+_OPTIONS: tuple[_Option, ...] = (
+    _Option(
         "tasker_cluster",
+        "MODE",
+        "string",
         "managed: start a cluster for the session; external: attach to a running one "
         "(TASKER_TEST_ORCHESTRATION_URLS or TASKER_CLUSTER_DIR). Default: managed.",
-        {"choices": ("managed", "external")},
+        ("managed", "external"),
     ),
-    ("tasker_orchestration", "orchestration instances of a managed cluster (default 2)", {}),
-    ("tasker_workers", "worker instances of a managed cluster (default 2)", {}),
-    (
+    _Option("tasker_orchestration", "N", "int", "orchestration instances of a managed cluster (2)"),
+    _Option("tasker_workers", "M", "int", "worker instances of a managed cluster (2)"),
+    _Option(
         "tasker_db",
+        "DB",
+        "string",
         "database of a managed cluster: sqlite or postgres (default sqlite)",
-        {"choices": ("sqlite", "postgres")},
+        ("sqlite", "postgres"),
     ),
-    (
+    _Option(
         "tasker_env_file",
+        "PATH",
+        "string",
         "env file of cluster settings (e.g. config/dotenv/single-instance.env); the plugin's "
         "own settings and --tasker-env win over it",
-        {},
     ),
-    (
+    _Option(
         "tasker_ports",
+        "PORTS",
+        "string",
         "managed: free (default) picks free ports; configured keeps the base ports of the env "
         "file or environment, e.g. the legacy 8080/8083",
-        {"choices": ("free", "configured")},
+        ("free", "configured"),
     ),
-    (
+    _Option(
         "tasker_cluster_dir",
-        "managed: keep state and logs in this directory (kept afterwards); "
-        "external: the running cluster's directory (default: $TASKER_CLUSTER_DIR)",
-        {},
+        "DIR",
+        "string",
+        "managed: keep state and logs in this directory (kept afterwards; one subdirectory per "
+        "xdist worker); external: the running cluster's directory (default: $TASKER_CLUSTER_DIR)",
     ),
-    ("tasker_startup_timeout", "seconds a managed cluster may take to become healthy (60)", {}),
-    ("tasker_log_lines", "log lines per instance attached to a failed test's report (200)", {}),
+    _Option(
+        "tasker_startup_timeout",
+        "SECONDS",
+        "float",
+        "seconds a managed cluster may take to become healthy (60)",
+    ),
+    _Option(
+        "tasker_log_lines",
+        "N",
+        "int",
+        "log lines per instance attached to a failed test's report (200)",
+    ),
 )
+ENV_OPTION = "tasker_env"
 
 
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("tasker-cluster", "tasker cluster under test")
-    for name, help_text, extra in _OPTIONS:
-        flag = "--" + name.replace("_", "-")
-        group.addoption(flag, dest=name, default=None, help=help_text, **extra)
-        parser.addini(name, help_text, default=None)
+    for option in _OPTIONS:
+        flag = "--" + option.name.replace("_", "-")
+        extra: dict[str, Any] = {"choices": option.choices} if option.choices else {}
+        group.addoption(
+            flag, dest=option.name, default=None, metavar=option.metavar, help=option.help, **extra
+        )
+        parser.addini(option.name, option.help, type=option.ini_type, default=None)
     group.addoption(
         "--tasker-env",
-        dest="tasker_env",
+        dest=ENV_OPTION,
         action="append",
         default=[],
         metavar="KEY=VALUE",
         help="extra environment for a managed cluster's instances, e.g. "
         "--tasker-env TASKER_FAULTS=no_claim_guard (repeatable)",
     )
-    parser.addini("tasker_env", "KEY=VALUE lines for a managed cluster's instances", "linelist")
+    parser.addini(ENV_OPTION, "KEY=VALUE lines for a managed cluster's instances", "linelist")
+
+
+def _ini(config: pytest.Config, name: str) -> object:
+    try:
+        return config.getini(name)
+    except ValueError as error:  # a typed key (int, float) that does not parse
+        raise pytest.UsageError(f"ini key {name}: {error}") from error
+
+
+def is_configured(config: pytest.Config) -> bool:
+    """Whether this run names the plugin's settings at all (an option or an ini key)."""
+    for option in _OPTIONS:
+        if config.getoption(option.name) is not None or _ini(config, option.name) is not None:
+            return True
+    return bool(config.getoption(ENV_OPTION) or _ini(config, ENV_OPTION))
 
 
 def read_settings(config: pytest.Config) -> PluginSettings:
@@ -92,7 +143,7 @@ def read_settings(config: pytest.Config) -> PluginSettings:
     def value(name: str) -> str | None:
         given = config.getoption(name)
         if given is None:
-            ini = config.getini(name)
+            ini = _ini(config, name)
             given = ini if ini not in (None, "", []) else None
         return None if given is None else str(given)
 
@@ -107,13 +158,16 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         raise pytest.UsageError(f"tasker_db = {db!r}: use sqlite or postgres")
     env_file = value("tasker_env_file")
     cluster_dir = value("tasker_cluster_dir")
+    ini_env = _ini(config, ENV_OPTION)
     return PluginSettings(
         mode="managed" if mode == "managed" else "external",
         orchestration=_count(value("tasker_orchestration"), "--tasker-orchestration", 2, 1),
         workers=_count(value("tasker_workers"), "--tasker-workers", 2, 0),
         db="postgres" if db == "postgres" else "sqlite",
         env_file=Path(env_file) if env_file else None,
-        env=_env_pairs([*config.getini("tasker_env"), *config.getoption("tasker_env")]),
+        env=env_pairs(
+            [*(ini_env if isinstance(ini_env, list) else []), *config.getoption(ENV_OPTION)]
+        ),
         cluster_dir=Path(cluster_dir) if cluster_dir else None,
         startup_timeout=_seconds(value("tasker_startup_timeout"), "--tasker-startup-timeout"),
         log_lines=_count(value("tasker_log_lines"), "--tasker-log-lines", 200, 0),
@@ -122,10 +176,56 @@ def read_settings(config: pytest.Config) -> PluginSettings:
 
 
 def external_cluster_dir(settings: PluginSettings, environ: Mapping[str, str]) -> Path | None:
+    """The directory an external cluster is attached through, or None when attached by URL."""
     if settings.cluster_dir is not None:
         return settings.cluster_dir
+    if settings.orchestration_urls:
+        return None
     value = environ.get(CLUSTER_DIR_VAR)
     return Path(value) if value else None
+
+
+def no_faults_reason(settings: PluginSettings, environ: Mapping[str, str]) -> str | None:
+    """Why instances of this cluster cannot be killed or restarted, or None when they can."""
+    if settings.mode == "managed" or external_cluster_dir(settings, environ) is not None:
+        return None
+    source = (
+        "tasker_cluster_noproc(orchestration_urls=...)"
+        if settings.orchestration_urls
+        else ORCHESTRATION_URLS_VAR
+    )
+    return (
+        f"the cluster is attached by URL ({source}), so its processes are unknown; attach "
+        f"through its directory ({CLUSTER_DIR_VAR} or --tasker-cluster-dir) or use a managed "
+        "cluster"
+    )
+
+
+def describe(settings: PluginSettings, environ: Mapping[str, str]) -> str:
+    """One line naming the cluster under test, for the report header."""
+    if settings.mode == "managed":
+        ports = "free ports" if settings.free_ports else "configured ports"
+        where = settings.cluster_dir or "a temporary directory"
+        text = (
+            f"managed, {settings.orchestration} orchestration + {settings.workers} worker "
+            f"instance(s), {settings.db}, {ports}, state in {where}"
+        )
+        if settings.env:
+            text += ", env " + " ".join(f"{k}={v}" for k, v in sorted(settings.env.items()))
+    else:
+        directory = external_cluster_dir(settings, environ)
+        if directory is not None:
+            text = f"external, attached through {directory}"
+        else:
+            urls = settings.orchestration_urls or tuple(
+                url.strip() for url in environ.get(ORCHESTRATION_URLS_VAR, "").split(",")
+            )
+            text = (
+                f"external, attached by URL {','.join(u for u in urls if u)} (no fault injection)"
+            )
+    if settings.env_file is not None:
+        text += f", env file {settings.env_file}"
+    return text
 
 
 def check_external_target(settings: PluginSettings, environ: Mapping[str, str]) -> None:
@@ -162,7 +262,7 @@ def _seconds(raw: str | None, flag: str) -> float:
     return seconds
 
 
-def _env_pairs(items: Sequence[str]) -> dict[str, str]:
+def env_pairs(items: Sequence[str]) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for item in items:
         key, separator, val = item.partition("=")

@@ -56,6 +56,22 @@ def _as_deadline(timeout: float | Deadline) -> Deadline:
     return timeout if isinstance(timeout, Deadline) else Deadline(timeout)
 
 
+def _sleeps(
+    deadline: Deadline,
+    interval: float,
+    max_interval: float | None,
+    what: str,
+    describe: Callable[[], object] | None,
+) -> Iterator[float]:
+    """How long to sleep after each failed check, never past `deadline`; once it has passed,
+    `WaitTimeoutError` naming `what` (and what `describe` says it last saw)."""
+    for pause in _pauses(interval, max_interval):
+        if deadline.expired:
+            raise WaitTimeoutError(what, deadline.seconds, describe() if describe else None)
+        yield min(pause, deadline.remaining())
+    raise AssertionError("unreachable: _pauses never ends")
+
+
 def _pauses(interval: float, max_interval: float | None) -> Iterator[float]:
     """`interval`, then doubling up to `max_interval` when one is given, else constant."""
     pause = interval
@@ -81,15 +97,12 @@ def wait_for(
     never past the deadline. On timeout raises `WaitTimeoutError` naming `what` and, when
     `describe` is given, what it returns.
     """
-    deadline = _as_deadline(timeout)
-    for pause in _pauses(interval, max_interval):
+    sleeps = _sleeps(_as_deadline(timeout), interval, max_interval, what, describe)
+    while True:
         result = check()
         if result is not None and result is not False:
             return result
-        if deadline.expired:
-            raise WaitTimeoutError(what, deadline.seconds, describe() if describe else None)
-        time.sleep(min(pause, deadline.remaining()))
-    raise AssertionError("unreachable: _pauses never ends")
+        time.sleep(next(sleeps))
 
 
 async def wait_for_async(
@@ -102,15 +115,12 @@ async def wait_for_async(
     describe: Callable[[], object] | None = None,
 ) -> T:
     """`wait_for` for a coroutine check, sleeping with `asyncio.sleep`."""
-    deadline = _as_deadline(timeout)
-    for pause in _pauses(interval, max_interval):
+    sleeps = _sleeps(_as_deadline(timeout), interval, max_interval, what, describe)
+    while True:
         result = await check()
         if result is not None and result is not False:
             return result
-        if deadline.expired:
-            raise WaitTimeoutError(what, deadline.seconds, describe() if describe else None)
-        await asyncio.sleep(min(pause, deadline.remaining()))
-    raise AssertionError("unreachable: _pauses never ends")
+        await asyncio.sleep(next(sleeps))
 
 
 Pause = float | Callable[[int], float]

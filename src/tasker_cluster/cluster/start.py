@@ -245,7 +245,7 @@ def _wait_ready(
         return not problems
 
     try:
-        wait_for(held, deadline, "every declared port", interval=0.005, max_interval=0.1)
+        wait_for(held, deadline, "every declared port", interval=0.005, max_interval=0.02)
     except WaitTimeoutError:
         raise InstancesDegradedError(problems, [], timeout=timeout) from None
 

@@ -60,7 +60,7 @@ def repeatable_cluster_task(
     wait="wait until every instance answers healthy (default: on; --no-wait to skip)",
     timeout="seconds to wait for all instances to become healthy (default: 60)",
 )
-def start(
+def start(  # noqa: PLR0913 - one parameter per flag of cluster.start
     c: Context,
     *,
     orchestration: str | None = None,
@@ -141,7 +141,7 @@ def status(
     timestamps="show each line's time (UTC) in a column of its own",
     json="print JSON lines (instance_id, time, text)",
 )
-def logs(
+def logs(  # noqa: PLR0913 - one parameter per flag of cluster.logs
     c: Context,
     *,
     service: str | None = None,

@@ -99,7 +99,7 @@ def resolve_cli_target(
     return target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
 
 
-def run_task(
+def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
     ctx: Context,
     *,
     tasks: Flag = None,

@@ -86,7 +86,7 @@ def _render(
     ]
 
 
-def run_logs(
+def run_logs(  # noqa: PLR0913 - one parameter per flag of cluster.logs
     env_file: EnvFiles,
     service: str | None,
     instance: str | None,

@@ -109,7 +109,7 @@ def _make_fixture(spec: ClusterSpec, scope: Scope, doc: str) -> Any:
     return pytest.fixture(scope=scope)(cluster_fixture)
 
 
-def tasker_cluster_proc(
+def tasker_cluster_proc(  # noqa: PLR0913 - a fixture factory's options, as pytest-redis' take them
     *,
     orchestration: int | None = None,
     workers: int | None = None,

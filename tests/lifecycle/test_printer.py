@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tasker_cluster.cli.colour import console_for
 from tasker_cluster.cli.printer import status_lines, stop_lines, to_json, wants_colour
 from tasker_cluster.cluster.status import InstanceState, InstanceStatus
 from tasker_cluster.process.stop import StopOutcome, StopResult
@@ -78,8 +79,26 @@ def test_colour_only_for_a_terminal_and_never_with_no_color(
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
     assert not wants_colour(io.StringIO())
     assert wants_colour(Terminal())
-    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
     assert not wants_colour(Terminal())
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert wants_colour(io.StringIO()), "FORCE_COLOR colours a pipe too"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not wants_colour(Terminal()), "NO_COLOR wins over everything"
+
+
+def test_every_command_follows_the_one_policy_rich_consoles_included(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    forced = console_for(io.StringIO())
+    assert forced.is_terminal and forced.color_system is not None
+    monkeypatch.setenv("NO_COLOR", "1")
+    plain = console_for(io.StringIO())
+    assert plain.color_system is None and not plain.is_terminal

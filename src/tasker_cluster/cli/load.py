@@ -145,7 +145,7 @@ def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
             manifest=manifest,
         )
         target = resolve_cli_target(cluster_dir, env_file, urls)
-        with LiveProgress(console, spec.tasks) as progress:
+        with LiveProgress(console_for(sys.stderr), spec.tasks) as progress:
             result = run_load(spec, target, progress.update)
     except (LoadError, ClusterError) as error:
         raise Exit(f"load.run: {error}", code=EXIT_USAGE) from None
@@ -188,7 +188,7 @@ run = task(
         "rate": "at most this many creations per second (default: unlimited)",
         "chaos": "ACTION:SERVICE:every=DURATION[,for=DURATION], e.g. kill:worker-python:every=10s "
         "or pause:orchestration:every=15s,for=3s (repeatable)",
-        "json": "print the report as JSON on stdout (progress goes to stderr)",
+        "json": "print the report as JSON on stdout instead of tables (progress is on stderr)",
         "report": "also write the report as JSON to this path",
         "manifest": "repeat the run recorded in this manifest (same parameters and seed)",
         "seed": "seed of the chaos victim choice (default: random, shown in the report)",

@@ -10,3 +10,4 @@ DATA_DIR = ".data"
 MANIFESTS_DIR = "manifests"
 LOCK_FILE = ".lock"
 LOG_SUFFIX = ".log"
+DATABASE_FILE = "tasker.sqlite3"  # the embedded database, in DATA_DIR

@@ -77,7 +77,7 @@ async def run_load_async(
             if not creating.done():
                 creating.cancel()
         report_progress("verifying")
-        verification = await verify(cluster, tracker.tasks)
+        verification = await verify(cluster, tracker.tasks, database_url=resolved.database_url)
         report = build_report(
             spec=spec,
             target=resolved.description,

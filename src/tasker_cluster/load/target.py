@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tasker_cluster.client.cluster_config import ClusterConfig
 from tasker_cluster.config.model import WORKER_ROLE
+from tasker_cluster.layout import DATABASE_FILE
 from tasker_cluster.load.chaos import FaultTarget
 from tasker_cluster.load.errors import NoOrchestrationError
 
@@ -27,6 +28,18 @@ class LoadTarget:
     @property
     def cluster_dir(self) -> Path | None:
         return None if self.cluster is None else self.cluster.settings.cluster_dir
+
+    @property
+    def database_url(self) -> str | None:
+        """The database the cluster's instances share, when the run knows it: its
+        DATABASE_URL, or the embedded SQLite database of the reference services."""
+        if self.cluster is None:
+            return None
+        settings = self.cluster.settings
+        if url := settings.passthrough.get("DATABASE_URL"):
+            return url
+        embedded = settings.data_dir / DATABASE_FILE
+        return f"sqlite:///{embedded}" if embedded.is_file() else None
 
     @property
     def faults(self) -> FaultTarget | None:

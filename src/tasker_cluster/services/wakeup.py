@@ -5,11 +5,13 @@ transaction (delivered on commit); every instance LISTENs on its own connection.
 thread watches `PRAGMA data_version`, which changes whenever any other connection commits, on a
 short interval (a pragma costs microseconds). Either way the loops keep their polls as the
 fallback that guarantees progress: a lost notification only costs a poll interval.
+`TASKER_WAKEUPS=off` leaves them to their polls alone.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
+SWITCH = "TASKER_WAKEUPS"  # `off` leaves the loops to their polls (for comparison)
 CHANNEL = "tasker_work"
 NOTIFY_SQL = f"SELECT pg_notify('{CHANNEL}', '')"
 SQLITE_LOOK_SECONDS = 0.002
@@ -37,6 +40,9 @@ class WorkWatcher:
         self._thread = threading.Thread(target=target, name=name, daemon=True)
 
     def start(self) -> None:
+        if os.environ.get(SWITCH, "on").lower() in ("off", "0", "false"):
+            logger.info("%s is off: the loops only poll", SWITCH)
+            return
         self._thread.start()
 
     def stop(self, timeout: float = 1.0) -> None:

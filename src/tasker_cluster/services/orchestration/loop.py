@@ -18,6 +18,7 @@ from ..polling import PollingThread
 from ..settings import ServiceSettings
 from ..store.database import Database, StorageError, Transaction
 from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, QueueMessage, delete, read
+from ..wakeup import WorkWatcher
 from .leases import Claim, claim_due_tasks, release_leases, renew_leases
 from .planning import TaskPlan, plan_tasks
 from .progress import Evaluation, carry_out, carry_out_all
@@ -51,15 +52,20 @@ class OrchestrationLoop:
             settings.poll_interval_seconds,
             on_error=lambda error: self.metrics.loop_errors.inc(),
         )
+        self._watcher = WorkWatcher(
+            settings.database_url, [self.thread.wake], f"orchestration-watch-{self.owner}"
+        )
 
     def start(self) -> None:
         self.thread.start()
+        self._watcher.start()
 
     def wake(self) -> None:
         self.thread.wake()
 
     def stop(self, timeout: float) -> None:
         """Finish the current iteration, then hand this instance's tasks back."""
+        self._watcher.stop()
         if not self.thread.stop(timeout):
             logger.warning("orchestration loop did not stop within %.1f s", timeout)
         try:

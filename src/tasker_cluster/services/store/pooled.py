@@ -31,9 +31,12 @@ C = TypeVar("C", bound=Connection)
 class PooledTransaction(Transaction, Generic[C]):
     """A transaction on one connection; `native` turns `?` placeholders into the driver's."""
 
-    def __init__(self, connection: C, native: Callable[[str], str]) -> None:
+    def __init__(
+        self, connection: C, native: Callable[[str], str], announce_sql: str | None = None
+    ) -> None:
         self._connection = connection
         self._native = native
+        self._announce_sql = announce_sql
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return self._connection.execute(self._native(sql), params).rowcount
@@ -41,6 +44,10 @@ class PooledTransaction(Transaction, Generic[C]):
     def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         rows: list[Row] = self._connection.execute(self._native(sql), params).fetchall()
         return rows
+
+    def announce_work(self) -> None:
+        if self._announce_sql is not None:
+            self._connection.execute(self._announce_sql)
 
 
 class PooledDatabase(Database, Generic[C]):
@@ -53,6 +60,7 @@ class PooledDatabase(Database, Generic[C]):
     schema_types: ColumnTypes
     begin_write: str
     begin_read: str
+    announce_sql: str | None = None
 
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.url = url
@@ -67,7 +75,7 @@ class PooledDatabase(Database, Generic[C]):
         return False
 
     def _transaction(self, connection: C) -> Transaction:
-        return PooledTransaction(connection, self._native)
+        return PooledTransaction(connection, self._native, self.announce_sql)
 
     @staticmethod
     def _native(sql: str) -> str:

@@ -13,6 +13,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
+from ..wakeup import NOTIFY_SQL
 from .database import (
     ConstraintViolationError,
     DatabaseUnavailableError,
@@ -47,6 +48,7 @@ class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
     schema_types = POSTGRES_TYPES
     begin_write = "BEGIN"
     begin_read = READ_ONLY_BEGIN
+    announce_sql = NOTIFY_SQL
 
     def _connect(self) -> psycopg.Connection[Row]:
         try:

@@ -34,9 +34,10 @@ def send_many(
         ("queue_name", "message", "enqueued_at", "vt", "read_ct"),
         [(queue, json.dumps(dict(body)), now, now, 0) for body in bodies],
     )
+    transaction.announce_work()
 
 
-def read(
+def read(  # noqa: PLR0913 - pgmq's read parameters
     transaction: Transaction,
     dialect: Dialect,
     queues: Sequence[str],

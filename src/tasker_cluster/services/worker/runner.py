@@ -17,6 +17,7 @@ from ..polling import PollingThread
 from ..settings import ServiceSettings
 from ..store.database import Database, StorageError, Transaction
 from ..store.queue import delete, step_queue, visible_probe
+from ..wakeup import WorkWatcher
 from .claims import claim_messages, claim_steps, read_messages
 from .committer import ResultCommitter
 from .completion import FinishedStep, release_steps
@@ -53,6 +54,9 @@ class WorkerRunner:
         self.poller = PollingThread(
             f"worker-poll-{worker_id}", self.poll_once, settings.poll_interval_seconds
         )
+        self._watcher = WorkWatcher(
+            settings.database_url, [self.poller.wake], f"worker-watch-{worker_id}"
+        )
         self._threads = [
             threading.Thread(target=self._execute_loop, name=f"step-executor-{n}", daemon=True)
             for n in range(settings.worker_concurrency)
@@ -70,6 +74,7 @@ class WorkerRunner:
             thread.start()
         self._committer.start()
         self.poller.start()
+        self._watcher.start()
 
     def poll_once(self) -> int:
         with self._lock:
@@ -173,6 +178,7 @@ class WorkerRunner:
 
     def stop(self, grace_seconds: float) -> None:
         """Stop claiming, let running steps finish for `grace_seconds`, release the rest."""
+        self._watcher.stop()
         self.poller.stop(grace_seconds)
         deadline = time.monotonic() + grace_seconds
         with self._lock:

@@ -72,22 +72,39 @@ class _Membership:
     group: int
     session: int
     create_time: float
+    parent: int
 
 
-def _scan_memberships() -> list[_Membership]:
+def _scan_memberships() -> dict[int, _Membership]:
+    """One pass over every process: its group, session, create time and parent, by pid."""
     protected = {os.getpid(), *(p.pid for p in _own_ancestors())}
-    found = []
-    for process in psutil.process_iter():
+    found = {}
+    for process in psutil.process_iter(["ppid", "create_time"]):
         if process.pid in protected:
             continue
         try:
-            found.append(
-                _Membership(
-                    process, os.getpgid(process.pid), os.getsid(process.pid), process.create_time()
-                )
+            found[process.pid] = _Membership(
+                process,
+                os.getpgid(process.pid),
+                os.getsid(process.pid),
+                process.info["create_time"],
+                process.info["ppid"],
             )
-        except (ProcessLookupError, PermissionError, psutil.Error):
+        except (ProcessLookupError, PermissionError, psutil.Error, TypeError):
             continue
+    return found
+
+
+def _descendants(pid: int, memberships: dict[int, _Membership]) -> list[int]:
+    """The pids below `pid` in the snapshot's parent links."""
+    children: dict[int, list[int]] = {}
+    for member in memberships.values():
+        children.setdefault(member.parent, []).append(member.process.pid)
+    found, todo = [], list(children.get(pid, ()))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, ()))
     return found
 
 
@@ -107,35 +124,37 @@ def collect_trees(records: Sequence[InstanceRecord]) -> list[ProcessTree]:
     belongs to another process yields an empty tree: it is never signalled.
     """
     trees = []
-    memberships: list[_Membership] | None = None
+    memberships: dict[int, _Membership] | None = None
     for record in records:
         state, leader = liveness(record)
         tree = ProcessTree(record, state, record.pid if state is Liveness.OURS else None)
         if state is Liveness.REUSED:
             trees.append(tree)
             continue
-        if leader is not None:
-            tree.members[leader.pid] = leader
-            with contextlib.suppress(psutil.Error):
-                for child in leader.children(recursive=True):
-                    tree.members[child.pid] = child
         if memberships is None:
             memberships = _scan_memberships()
         earliest = record.create_time - CREATE_TIME_TOLERANCE
-        for member in memberships:
+        if leader is not None:
+            tree.members[leader.pid] = leader
+            for pid in _descendants(leader.pid, memberships):
+                if memberships[pid].create_time >= earliest:
+                    tree.members[pid] = memberships[pid].process
+        for member in memberships.values():
             related = record.pid in (member.group, member.session)
             if related and member.create_time >= earliest:
                 tree.members.setdefault(member.process.pid, member.process)
         for pid, process in list(tree.members.items()):
             if has_exited(process):
                 del tree.members[pid]
-            elif tree.group is not None and _group_of(pid) != tree.group:
+            elif tree.group is not None and _group_of(pid, memberships) != tree.group:
                 tree.outside_group.add(pid)
         trees.append(tree)
     return trees
 
 
-def _group_of(pid: int) -> int | None:
+def _group_of(pid: int, memberships: dict[int, _Membership]) -> int | None:
+    if pid in memberships:
+        return memberships[pid].group
     try:
         return os.getpgid(pid)
     except ProcessLookupError:

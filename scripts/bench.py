@@ -1,9 +1,12 @@
 """`nox -s bench`: the lifecycle and workload benchmarks, tables plus JSON and PNG charts.
 
-Runs `scripts/bench_lifecycle.py` (start/status/stop of 1, 5, 10 instances beside their
-physical limits) and `scripts/bench_workload.py` (load runs over 1-2 orchestration x 1-4
-workers x SQLite/PostgreSQL), each as its own process, then draws the lifecycle chart.
-Everything lands in `results/` (git-ignored).
+Runs, each as its own process: `scripts/bench_peers.py` (start and stop of 1, 5, 10 stand-in
+instances under us, honcho, circus and supervisord in the same run, with ratios; the peers are
+installed into a venv of their own, `.nox/bench-peers`, when missing), `scripts/bench_lifecycle.py`
+(start/status/stop beside their physical limits), `scripts/bench_workflow.py` (the 4-step linear
+workflow's latency and one load run's run and verification cost on SQLite and PostgreSQL) and
+`scripts/bench_workload.py` (load runs over 1-2 orchestration x 1-4 workers x
+SQLite/PostgreSQL), then draws the lifecycle chart. Everything lands in `results/` (git-ignored).
 
     python scripts/bench.py            # full: a quarter of an hour or more on 2 cores
     python scripts/bench.py --quick    # 1 repeat, 60 tasks per cell: a few minutes
@@ -22,6 +25,8 @@ from typing import Any
 SCRIPTS = Path(__file__).resolve().parent
 RESULTS = SCRIPTS.parent / "results"
 LIFECYCLE_SCRIPT = SCRIPTS / "bench_lifecycle.py"
+PEERS_SCRIPT = SCRIPTS / "bench_peers.py"
+WORKFLOW_SCRIPT = SCRIPTS / "bench_workflow.py"
 WORKLOAD_SCRIPT = SCRIPTS / "bench_workload.py"
 LIFECYCLE_SERIES = {
     "start": "start (until all healthy)",
@@ -72,15 +77,37 @@ def lifecycle_chart(source: Path, path: Path) -> None:
     plt.close(figure)
 
 
+def use_bytecode_cache(prefix: Path) -> None:
+    """Let every process this run starts cache its bytecode (under `prefix`, not in src/).
+
+    With PYTHONDONTWRITEBYTECODE set (as on some CI machines) and sources newer than their
+    .pyc, each `invoke` would compile our modules afresh: 0.2 s or more of every CLI figure
+    that a user's machine never pays.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(prefix))
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and tasks")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-lifecycle", action="store_true")
+    parser.add_argument("--skip-workflow", action="store_true")
     parser.add_argument("--skip-workload", action="store_true")
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
+    use_bytecode_cache(args.results / ".pycache")
     failures: list[str] = []
+    if not args.skip_peers:
+        command = [sys.executable, str(PEERS_SCRIPT), "--repeats", "1" if args.quick else "3"]
+        command += [
+            f"--{kind}={args.results / f'bench-peers.{ext}'}"
+            for kind, ext in (("json", "json"), ("chart", "png"), ("markdown", "md"))
+        ]
+        if run_script(command) != 0:
+            failures.append("peers")
     if not args.skip_lifecycle:
         if LIFECYCLE_SCRIPT.is_file():
             lifecycle_json = args.results / "bench-lifecycle.json"
@@ -93,6 +120,15 @@ def main(argv: list[str]) -> int:
                 failures.append("lifecycle")
         else:
             print(f"{LIFECYCLE_SCRIPT} is missing: lifecycle benchmark skipped")
+    if not args.skip_workflow:
+        command = [sys.executable, str(WORKFLOW_SCRIPT)]
+        command += ["--tasks", "15", "--load-tasks", "300"] if args.quick else []
+        command += [
+            f"--{kind}={args.results / f'bench-workflow.{ext}'}"
+            for kind, ext in (("json", "json"), ("chart", "png"), ("markdown", "md"))
+        ]
+        if run_script(command) != 0:
+            failures.append("workflow")
     if not args.skip_workload:
         command = [
             sys.executable,

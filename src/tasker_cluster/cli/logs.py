@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import urllib.request
 from collections.abc import Sequence
 from typing import IO
 
@@ -14,7 +15,6 @@ from tasker_cluster.cli.session import EnvFiles, open_cluster, repeat_until_inte
 from tasker_cluster.cluster.facade import Cluster
 from tasker_cluster.config.errors import ConfigError
 from tasker_cluster.config.problems import ConfigProblem
-from tasker_cluster.health.probe import import_httpx
 from tasker_cluster.logs import FOLLOW_INTERVAL, LineFilter, LogLine, parse_since
 
 TASK_LOOKUP_TIMEOUT = 2.0
@@ -47,13 +47,15 @@ def line_filter(
 
 def task_needles(cluster: Cluster, task: str) -> tuple[str, ...]:
     """The task's uuid and, when an orchestration instance can tell, its steps' uuids."""
-    httpx = import_httpx()
     for url in (
         r.url for r in cluster.records() if cluster.settings.role_of(r.service) == "orchestration"
     ):
         try:
-            body = httpx.get(f"{url}/v1/tasks/{task}", timeout=TASK_LOOKUP_TIMEOUT).json()
-        except (httpx.HTTPError, ValueError):
+            with urllib.request.urlopen(
+                f"{url}/v1/tasks/{task}", timeout=TASK_LOOKUP_TIMEOUT
+            ) as answer:
+                body = json.loads(answer.read())
+        except (OSError, ValueError):
             continue
         steps = body.get("steps", []) if isinstance(body, dict) else []
         uuids = [

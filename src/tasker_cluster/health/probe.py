@@ -1,34 +1,21 @@
-"""Concurrent httpx health probes: one shared client and thread pool, a verdict per URL."""
+"""Concurrent health probes: a thread pool of plain HTTP requests, a verdict per URL."""
 
 from __future__ import annotations
 
 import enum
+import http.client
+import json
 import socket
-import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from types import ModuleType, TracebackType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import httpx
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
 
 MAX_PROBE_THREADS = 32
 CONNECT_LOOK_SECONDS = 0.05
-
-
-def import_httpx() -> ModuleType:
-    """httpx, imported only by the commands that probe, and without its command-line client.
-
-    httpx imports its CLI (click, rich, pygments) whenever those happen to be installed, which
-    triples its import time; a None entry in `sys.modules` makes that optional import fail fast.
-    """
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    import httpx  # noqa: PLC0415
-
-    return httpx
 
 
 def accepts_connections(url: str) -> bool:
@@ -66,17 +53,11 @@ class ProbeTarget:
 
 
 class HealthProber:
-    """Probes many health URLs at once with a shared client and thread pool."""
+    """Probes many health URLs at once from a thread pool, with the standard library's HTTP
+    client: a status command pays no HTTP library import (httpx with its backends costs up to
+    a second here)."""
 
     def __init__(self, workers: int) -> None:
-        httpx = import_httpx()
-        self._httpx = httpx
-        self._client = httpx.Client(
-            trust_env=False,
-            verify=False,  # health URLs are plain http; loading CA certificates costs ~0.2 s
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
-        )
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, min(workers, MAX_PROBE_THREADS)), thread_name_prefix="health"
         )
@@ -94,7 +75,6 @@ class HealthProber:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._client.close()
 
     def probe_many(self, targets: Sequence[ProbeTarget], timeout: float) -> list[HealthProbe]:
         """Probe every target concurrently; each request gives up after `timeout` seconds."""
@@ -102,28 +82,43 @@ class HealthProber:
         return [future.result() for future in futures]
 
     def probe(self, target: ProbeTarget, timeout: float) -> HealthProbe:
-        httpx = self._httpx
+        parts = urlsplit(target.url)
         started = time.perf_counter()
+        connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port or 80, timeout=max(timeout, 0.01)
+        )
         try:
-            response = self._client.get(target.url, timeout=httpx.Timeout(max(timeout, 0.01)))
-        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            reason = "connection refused" if isinstance(error, httpx.ConnectError) else "timeout"
-            return HealthProbe(
-                target.url, HealthState.NO_ANSWER, None, None, f"no answer ({reason})"
-            )
-        except httpx.TimeoutException:
-            detail = f"accepted the connection but sent no answer within {timeout:g} s"
-            return HealthProbe(target.url, HealthState.UNHEALTHY, None, None, detail)
-        except httpx.HTTPError as error:
-            detail = f"broken answer ({type(error).__name__}: {error})"
-            return HealthProbe(target.url, HealthState.UNHEALTHY, None, None, detail)
+            try:
+                connection.connect()
+            except ConnectionRefusedError:
+                return _no_answer(target, "connection refused")
+            except (TimeoutError, OSError) as error:
+                return _no_answer(
+                    target, "timeout" if isinstance(error, TimeoutError) else str(error)
+                )
+            try:
+                connection.request("GET", parts.path or "/", headers={"Connection": "close"})
+                response = connection.getresponse()
+                body = response.read()
+            except TimeoutError:
+                detail = f"accepted the connection but sent no answer within {timeout:g} s"
+                return HealthProbe(target.url, HealthState.UNHEALTHY, None, None, detail)
+            except (OSError, http.client.HTTPException) as error:
+                detail = f"broken answer ({type(error).__name__}: {error})"
+                return HealthProbe(target.url, HealthState.UNHEALTHY, None, None, detail)
+        finally:
+            connection.close()
         latency_ms = (time.perf_counter() - started) * 1000
-        return _judge(target, response.status_code, _json_or_none(response), latency_ms)
+        return _judge(target, response.status, _json_or_none(body), latency_ms)
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _no_answer(target: ProbeTarget, reason: str) -> HealthProbe:
+    return HealthProbe(target.url, HealthState.NO_ANSWER, None, None, f"no answer ({reason})")
+
+
+def _json_or_none(body: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError:
         return None
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "src" / "tasker_cluster"
-GROUND = frozenset({"errors", "wait", "lazy_exports", "states", "exactly_once", "layout"})
+GROUND = frozenset(
+    {"errors", "wait", "lazy_exports", "states", "exactly_once", "layout", "secrets"}
+)
 LIFECYCLE = frozenset({"config", "logs", "process", "health", "cluster"})
 
 # package -> the packages (besides itself and the ground modules) it may import

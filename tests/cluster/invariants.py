@@ -38,7 +38,7 @@ def describe(audit: Sequence[StepTransition]) -> str:
 async def step_audits(
     client: ApiMethods, task_uuid: uuid.UUID, steps: Sequence[Step]
 ) -> dict[str, tuple[StepTransition, ...]]:
-    audits = await asyncio.gather(*(client.step_audit(task_uuid, s.step_uuid) for s in steps))
+    audits = await asyncio.gather(*(client.step_transitions(task_uuid, s.step_uuid) for s in steps))
     return {step.name: audit for step, audit in zip(steps, audits, strict=True)}
 
 

@@ -109,8 +109,8 @@ def test_config_shows_every_value_with_its_origin_and_masks_secrets(
 
     assert shown.returncode == 0, shown.stderr
     rows = {row["key"]: row for row in json.loads(shown.stdout)}
-    assert rows["DATABASE_URL"]["value"] == "postgresql://tasker:****@127.0.0.1:5432/tasker"
-    assert rows["TASKER_API_KEY"]["value"] == "****"
+    assert rows["DATABASE_URL"]["value"] == "postgresql://tasker:***@127.0.0.1:5432/tasker"
+    assert rows["TASKER_API_KEY"]["value"] == "***"
     assert rows["TASKER_ORCHESTRATION_INSTANCES"]["origin"] == "the process environment"
     assert rows["TASKER_WORKER_RUST_BASE_PORT"]["origin"] == "config/dotenv/multi-instance.env"
     assert rows["TASKER_PROJECT_ROOT"]["origin"] == "built-in defaults"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .support import FAN_OUT, wait_until
+from .support import FAN_OUT, task_request, wait_until
 
 CREATION_CONCURRENCY = 16
 
@@ -39,7 +39,7 @@ async def _create_all(urls: Sequence[str], count: int, context: dict[str, int]) 
             url = urls[index % len(urls)]
             async with limit:
                 response = await client.post(
-                    f"{url}/v1/tasks", json={**FAN_OUT, "context": context}
+                    f"{url}/v1/tasks", json=task_request(**FAN_OUT, context=context)
                 )
             assert response.status_code == 201, response.text
             created[response.json()["task_uuid"]] = url

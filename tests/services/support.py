@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,15 +189,39 @@ class ServiceFactory:
         return survivors
 
 
+def task_request(
+    namespace: str, name: str, context: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """A full upstream `TaskRequest`, with a fresh idempotency key so that equal contexts make
+    distinct tasks (tasker-core's `strict` identity refuses a repeated context with 409)."""
+    return {
+        "namespace": namespace,
+        "name": name,
+        "version": "1.0.0",
+        "context": context,
+        "initiator": "tests",
+        "source_system": "tasker-cluster-tests",
+        "reason": "test",
+        "tags": [],
+        "requested_at": "2026-01-01T00:00:00Z",
+        "correlation_id": str(uuid.uuid4()),
+        "idempotency_key": str(uuid.uuid4()),
+        **extra,
+    }
+
+
 def create_task(
     client: httpx.Client, url: str, namespace: str, name: str, context: dict[str, Any], **extra: Any
 ) -> dict[str, Any]:
-    response = client.post(
-        f"{url}/v1/tasks", json={"namespace": namespace, "name": name, "context": context, **extra}
-    )
+    response = client.post(f"{url}/v1/tasks", json=task_request(namespace, name, context, **extra))
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def step_mapping(task: Mapping[str, Any]) -> dict[str, str]:
+    """Step name -> step uuid of a `TaskResponse` (its `steps` are `StepReadinessStatus`)."""
+    return {step["name"]: step["workflow_step_uuid"] for step in task["steps"]}
 
 
 def task_status(client: httpx.Client, url: str, task_uuid: str) -> str:

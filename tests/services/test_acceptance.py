@@ -59,7 +59,7 @@ async def _task_states(urls: list[str], task_uuids: list[str]) -> list[dict[str,
                 "status": body["status"],
                 "completed_steps": body["completed_steps"],
                 "completed_at": body["completed_at"],
-                "steps": [(s["step_uuid"], s["current_state"]) for s in body["steps"]],
+                "steps": [(s["workflow_step_uuid"], s["current_state"]) for s in body["steps"]],
             }
 
         return list(

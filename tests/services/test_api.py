@@ -9,7 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .support import ServiceFactory, ServiceProcess, create_task
+from tasker_cluster.services.templates import TemplateRegistry
+
+from .support import ServiceFactory, ServiceProcess, create_task, step_mapping, task_request
 
 MATH = {"namespace": "linear_workflow", "name": "mathematical_sequence"}
 
@@ -26,12 +28,15 @@ def client(orchestration: ServiceProcess) -> Iterator[httpx.Client]:
         yield http
 
 
-def _error(response: httpx.Response, status: int, code: str) -> str:
+def _error(response: httpx.Response, status: int, code: str, variant: str) -> str:
+    """The message of an error answered as tasker-core's `ApiError` (`{variant: {message}}`)
+    with ours (`{"error": {code, message}}`) beside it, both saying the same."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {"error"} and body["error"]["code"] == code
+    assert set(body) == {variant, "error"} and body["error"]["code"] == code
     message: str = body["error"]["message"]
+    assert body[variant] == {"message": message}
     return message
 
 
@@ -47,39 +52,49 @@ def test_health_endpoints(client: httpx.Client) -> None:
     ready = client.get("/health/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"]["database"]["status"] == "healthy"
+    assert client.get("/live").json()["status"] == "alive"
+    assert client.get("/ready").json()["checks"]["web_database"]["status"] == "healthy"
     detailed = client.get("/health/detailed").json()
     assert detailed["status"] == "healthy"
-    assert set(detailed["checks"]) == {"database", "orchestration_loop"}
+    upstream = {"web_database", "orchestration_database", "circuit_breaker", "command_processor"}
+    assert upstream | {"database", "orchestration_loop"} <= set(detailed["checks"])
     assert detailed["info"]["database_backend"] == "sqlite"
     assert detailed["info"]["faults"] == "none"
 
 
 def test_creating_a_task_returns_its_steps(client: httpx.Client) -> None:
     created = create_task(client, "", **MATH, context={"even_number": 4}, tags=["t1"])
-    assert created["status"] == "created"
-    assert created["step_count"] == 4
-    assert list(created["step_mapping"]) == [f"linear_step_{n}" for n in range(1, 5)]
+    assert created["status"] == "pending" and created["total_steps"] == 4
+    assert list(step_mapping(created)) == [f"linear_step_{n}" for n in range(1, 5)]
+    assert created["context"] == {"even_number": 4}
     task = client.get(f"/v1/tasks/{created['task_uuid']}").json()
     assert task["context"] == {"even_number": 4}
     assert task["tags"] == ["t1"]
     assert task["version"] == "1.0.0" and task["priority"] == 0
     assert uuid.UUID(task["correlation_id"])
     assert task["total_steps"] == 4
-    assert {step["step_uuid"] for step in task["steps"]} == set(created["step_mapping"].values())
+    assert step_mapping(task) == step_mapping(created)
+    first = task["steps"][0]
+    assert first["dependencies_satisfied"] is True and first["total_parents"] == 0
 
 
 def test_steps_audit_and_transitions(client: httpx.Client) -> None:
     created = create_task(client, "", **MATH, context={"even_number": 2})
     task_uuid = created["task_uuid"]
-    step_uuid = created["step_mapping"]["linear_step_2"]
+    step_uuid = step_mapping(created)["linear_step_2"]
     steps = client.get(f"/v1/tasks/{task_uuid}/workflow_steps").json()
     assert [step["name"] for step in steps] == [f"linear_step_{n}" for n in range(1, 5)]
     step = client.get(f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}").json()
     assert step["dependencies"] == ["linear_step_1"]
     assert step["current_state"] == "pending" and step["max_attempts"] == 3
-    audit = client.get(f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit").json()
-    assert [(row["from_state"], row["to_state"]) for row in audit] == [(None, "pending")]
-    assert audit[0]["processor"] == "orchestration-api" and audit[0]["most_recent"] is True
+    assert step["step_uuid"] == step_uuid and step["total_parents"] == 1
+    assert step["dependencies_satisfied"] is False and step["ready_for_execution"] is False
+    # tasker-core's audit is one row per recorded result: none before the step has run
+    assert client.get(f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit").json() == []
+    path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/transitions"
+    history = client.get(path).json()
+    assert [(row["from_state"], row["to_state"]) for row in history] == [(None, "pending")]
+    assert history[0]["processor"] == "orchestration-api" and history[0]["most_recent"] is True
     transitions = client.get(f"/v1/tasks/{task_uuid}/transitions").json()
     assert transitions[0]["to_state"] == "pending"
     assert transitions[0]["processor"] == "orchestration-api"
@@ -103,14 +118,41 @@ def test_listing_pages_and_filters(client: httpx.Client) -> None:
     assert client.get("/v1/tasks", params={"status": "complete"}).json()["tasks"] == []
 
 
-def test_cancelling_twice_is_a_conflict(client: httpx.Client) -> None:
+def test_cancelling_twice_changes_nothing_the_second_time(client: httpx.Client) -> None:
     created = create_task(client, "", "load_testing", "sleep", {"seconds": 1})
     task_uuid = created["task_uuid"]
     response = client.delete(f"/v1/tasks/{task_uuid}")
-    assert response.json() == {"task_uuid": task_uuid, "status": "cancelled"}
+    assert response.status_code == 200
+    cancelled = response.json()
+    assert cancelled["task_uuid"] == task_uuid and cancelled["status"] == "cancelled"
+    assert {step["current_state"] for step in cancelled["steps"]} == {"cancelled"}
     assert client.get(f"/v1/tasks/{task_uuid}").json()["status"] == "cancelled"
-    message = _error(client.delete(f"/v1/tasks/{task_uuid}"), 409, "task_terminal")
-    assert message == f"task {task_uuid} is already cancelled; only unfinished tasks can change"
+    again = client.delete(f"/v1/tasks/{task_uuid}")
+    assert again.status_code == 200 and again.json()["updated_at"] == cancelled["updated_at"]
+    history = client.get(f"/v1/tasks/{task_uuid}/transitions").json()
+    assert [row["to_state"] for row in history].count("cancelled") == 1
+
+
+def test_a_manual_action_the_step_state_refuses_is_a_conflict(client: httpx.Client) -> None:
+    created = create_task(client, "", "load_testing", "sleep", {"seconds": 1})
+    step_uuid = step_mapping(created)["sleep"]
+    path = f"/v1/tasks/{created['task_uuid']}/workflow_steps/{step_uuid}"
+    reset = {"action_type": "reset_for_retry", "reason": "try again", "reset_by": "ops"}
+    state = client.get(path).json()["current_state"]
+    assert _error(client.patch(path, json=reset), 409, "step_state_conflict", "Conflict") == (
+        f"step {step_uuid} is {state}; reset_for_retry is only for a step in error"
+    )
+    resolve = {"action_type": "resolve_manually", "reason": "done by hand", "resolved_by": "ops"}
+    resolved = client.patch(path, json=resolve)
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["current_state"] == "resolved_manually"
+    message = _error(client.patch(path, json=resolve), 409, "step_state_conflict", "Conflict")
+    assert message == (
+        f"step {step_uuid} is resolved_manually; resolve_manually is only for a step that is"
+        " not terminal"
+    )
+    bad = client.patch(path, json={"action_type": "explode"})
+    assert _error(bad, 400, "invalid_field", "BadRequest").startswith("field 'action_type'")
 
 
 def test_templates_are_listed(client: httpx.Client) -> None:
@@ -124,78 +166,81 @@ def test_templates_are_listed(client: httpx.Client) -> None:
     }
 
 
-BAD_BODIES: list[tuple[Any, int, str, str]] = [
+VALID = task_request(**MATH, context={"even_number": 2})
+BAD = 400, "invalid_field", "BadRequest"
+
+
+def _without(name: str) -> dict[str, Any]:
+    return {key: value for key, value in VALID.items() if key != name}
+
+
+BAD_BODIES: list[tuple[Any, tuple[int, str, str], str]] = [
     (
         b"{not json",
-        400,
-        "malformed_json",
+        (400, "malformed_json", "BadRequest"),
         "request body is not valid JSON: Expecting property"
         " name enclosed in double quotes: line 1 column 2 (char 1)",
     ),
-    (b"[1, 2]", 422, "invalid_field", "field 'body' must be a JSON object, got an array"),
+    (b"[1, 2]", BAD, "field 'body' must be a JSON object (a TaskRequest), got an array"),
+    ({**VALID, "name": 5}, BAD, "field 'name' must be a string, got 5"),
+    (_without("version"), BAD, "field 'version' is required: expected a string"),
     (
-        {**MATH, "context": {"even_number": 2}, "name": 5},
-        422,
-        "invalid_field",
-        "field 'name' must be a string of 1..128 letters, digits, '_', '.' or '-', got 5",
+        {**VALID, "priority": 2**40},
+        BAD,
+        "field 'priority' must be a 32-bit integer or null, got 1099511627776",
     ),
     (
-        {**MATH, "context": {"even_number": 2}, "priority": 101},
-        422,
-        "invalid_field",
-        "field 'priority' must be an integer in -100..100, got 101",
+        {**VALID, "priority": "high"},
+        BAD,
+        "field 'priority' must be a 32-bit integer or null, got 'high'",
+    ),
+    ({**VALID, "tags": "x"}, BAD, "field 'tags' must be an array of strings, got 'x'"),
+    (
+        {**VALID, "tags": ["a\x00"]},
+        BAD,
+        "field 'tags' must be an array of at most 100 strings without NUL characters, got an array",
     ),
     (
-        {**MATH, "context": {"even_number": 2}, "priority": "high"},
-        422,
-        "invalid_field",
-        "field 'priority' must be an integer in -100..100, got 'high'",
-    ),
-    (
-        {**MATH, "context": {"even_number": 2}, "tags": "x"},
-        422,
-        "invalid_field",
-        "field 'tags' must be an array of at most 100 strings without NUL characters, got 'x'",
-    ),
-    (
-        {**MATH, "context": {"even_number": 2}, "correlation_id": "nope"},
-        422,
-        "invalid_field",
+        {**VALID, "correlation_id": "nope"},
+        BAD,
         "field 'correlation_id' must be a UUID string like 123e4567-e89b-12d3-a456-426614174000,"
         " got 'nope'",
     ),
-    ({**MATH}, 422, "invalid_field", "field 'context' is required: expected a JSON object"),
     (
-        {**MATH, "context": []},
-        422,
-        "invalid_field",
-        "field 'context' must be a JSON object, got an array",
+        _without("requested_at"),
+        BAD,
+        "field 'requested_at' is required: expected an RFC 3339 date-time",
     ),
     (
-        {**MATH, "context": {"even_number": 7}},
-        422,
-        "invalid_field",
+        {**VALID, "requested_at": "yesterday"},
+        BAD,
+        "field 'requested_at' must be an RFC 3339 date-time like 2026-01-31T12:00:00Z,"
+        " got 'yesterday'",
+    ),
+    (_without("context"), BAD, "field 'context' is required: expected a JSON object"),
+    ({**VALID, "context": []}, BAD, "field 'context' must be a JSON object, got an array"),
+    (
+        {**VALID, "context": {"even_number": 7}},
+        BAD,
         "field 'context.even_number' must be an integer in -1e+06..1e+06 and a multiple of 2,"
         " got 7",
     ),
     (
-        {**MATH, "name": "no_such", "context": {}},
-        404,
-        "template_not_found",
+        {**VALID, "name": "no_such", "context": {}},
+        (404, "template_not_found", "NotFound"),
         "no task template linear_workflow/no_such/1.0.0; GET /v1/templates lists the templates",
     ),
     (
         b'{"name": "x", "namespace": "y", "context": {"n": NaN}}',
-        400,
-        "malformed_json",
+        (400, "malformed_json", "BadRequest"),
         "request body is not valid JSON: NaN is not valid JSON",
     ),
 ]
 
 
-@pytest.mark.parametrize(("body", "status", "code", "message"), BAD_BODIES)
+@pytest.mark.parametrize(("body", "expected", "message"), BAD_BODIES)
 def test_bad_requests_get_a_precise_4xx_and_store_nothing(
-    client: httpx.Client, body: Any, status: int, code: str, message: str
+    client: httpx.Client, body: Any, expected: tuple[int, str, str], message: str
 ) -> None:
     before = _total(client)
     if isinstance(body, bytes):
@@ -204,37 +249,42 @@ def test_bad_requests_get_a_precise_4xx_and_store_nothing(
         )
     else:
         response = client.post("/v1/tasks", json=body)
-    assert _error(response, status, code) == message
+    assert _error(response, *expected) == message
     assert _total(client) == before
 
 
 def test_unknown_and_malformed_ids(client: httpx.Client) -> None:
     missing = str(uuid.uuid4())
-    assert _error(client.get(f"/v1/tasks/{missing}"), 404, "task_not_found") == f"no task {missing}"
-    assert _error(client.delete(f"/v1/tasks/{missing}"), 404, "task_not_found")
-    assert _error(client.get(f"/v1/tasks/{missing}/transitions"), 404, "task_not_found")
+    not_found = 404, "task_not_found", "NotFound"
+    assert _error(client.get(f"/v1/tasks/{missing}"), *not_found) == f"no task {missing}"
+    assert _error(client.delete(f"/v1/tasks/{missing}"), *not_found)
+    assert _error(client.get(f"/v1/tasks/{missing}/transitions"), *not_found)
+    # upstream documents no 404 for a task's step list: an unknown task has no steps
+    assert client.get(f"/v1/tasks/{missing}/workflow_steps").json() == []
     created = create_task(client, "", **MATH, context={"even_number": 2})
     step_path = f"/v1/tasks/{created['task_uuid']}/workflow_steps/{missing}"
-    assert _error(client.get(step_path), 404, "step_not_found") == (
+    assert _error(client.get(step_path), 404, "step_not_found", "NotFound") == (
         f"task {created['task_uuid']} has no workflow step {missing}"
     )
-    assert _error(client.get("/v1/tasks/abc"), 422, "invalid_parameter") == (
-        "parameter 'task_uuid' must be a UUID, got 'abc'"
+    # upstream types path uuids as strings: one that is not a UUID names nothing (404)
+    assert _error(client.get("/v1/tasks/abc"), *not_found) == "no task abc"
+    bad_page = client.get("/v1/tasks", params={"page": "x"})
+    assert _error(bad_page, 400, "invalid_parameter", "BadRequest") == (
+        "parameter 'page' must be an integer of 0 or more, got 'x'"
     )
-    assert _error(client.get("/v1/tasks", params={"per_page": 101}), 422, "invalid_parameter") == (
-        "parameter 'per_page' must be an integer in 1..100, got '101'"
-    )
-    assert "parameter 'status' must be a task state" in _error(
-        client.get("/v1/tasks", params={"status": "done"}), 422, "invalid_parameter"
-    )
+    clamped = client.get("/v1/tasks", params={"per_page": 101}).json()
+    assert clamped["pagination"]["per_page"] == 100
+    assert client.get("/v1/tasks", params={"status": "done"}).json()["tasks"] == []
 
 
 def test_unknown_routes_and_methods_answer_in_json(client: httpx.Client) -> None:
-    assert _error(client.get("/v2/tasks"), 404, "not_found") == (
+    assert _error(client.get("/v2/tasks"), 404, "not_found", "NotFound") == (
         "no route GET /v2/tasks; GET /api-docs/openapi.json lists the routes"
     )
     response = client.put("/v1/tasks")
-    assert _error(response, 405, "method_not_allowed") == "method PUT is not allowed on /v1/tasks"
+    assert _error(response, 405, "method_not_allowed", "BadRequest") == (
+        "method PUT is not allowed on /v1/tasks"
+    )
     assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
@@ -246,7 +296,7 @@ def test_metrics_are_labelled_with_the_instance(client: httpx.Client) -> None:
     assert series and all('{instance="orchestration-api"' in line for line in series)
     created = next(s for s in series if s.startswith("tasker_tasks_created_total"))
     assert float(created.rsplit(" ", 1)[1]) >= 1
-    assert any('route="/v1/tasks/{task_uuid}",status="422"' in line for line in series), (
+    assert any('route="/v1/tasks/{task_uuid}",status="404"' in line for line in series), (
         "requests are counted by route template"
     )
     for name in (
@@ -265,16 +315,23 @@ def test_the_openapi_document_lists_every_route(client: httpx.Client) -> None:
     assert set(document["paths"]) == {
         "/health",
         "/health/ready",
+        "/ready",
         "/health/live",
+        "/live",
         "/health/detailed",
         "/metrics",
+        "/config",
         "/v1/templates",
+        "/v1/templates/{namespace}/{name}/{version}",
         "/v1/tasks",
         "/v1/tasks/{task_uuid}",
         "/v1/tasks/{task_uuid}/transitions",
         "/v1/tasks/{task_uuid}/workflow_steps",
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}",
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit",
+        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/transitions",
     }
+    step = document["paths"]["/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}"]
+    assert set(step) == {"get", "patch"}
     variants = document["components"]["schemas"]["TaskRequest"]["oneOf"]
-    assert len(variants) == 6
+    assert len(variants) == len(TemplateRegistry.builtin().all()), "one per built-in template"

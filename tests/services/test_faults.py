@@ -10,7 +10,15 @@ import httpx
 import pytest
 
 from .inspection import invariants, query
-from .support import FAN_OUT, ServiceFactory, create_task, metric_value, wait_for_task, wait_until
+from .support import (
+    FAN_OUT,
+    ServiceFactory,
+    create_task,
+    metric_value,
+    task_request,
+    wait_for_task,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +102,9 @@ async def _create_concurrently(url: str, count: int) -> list[httpx.Response]:
         return list(
             await asyncio.gather(
                 *(
-                    client.post(f"{url}/v1/tasks", json={**FAN_OUT, "context": {"width": 1}})
+                    client.post(
+                        f"{url}/v1/tasks", json=task_request(**FAN_OUT, context={"width": 1})
+                    )
                     for _ in range(count)
                 )
             )

@@ -50,5 +50,8 @@ def test_losing_the_database_makes_instances_unready_not_broken(
             assert client.get(f"{service.url}/health").status_code == 200
         response = client.get(f"{orchestration.url}/v1/tasks")
         assert response.status_code == 503
-        assert response.json()["error"]["code"] == "unavailable"
-        assert response.json()["error"]["message"].startswith("service unavailable: database")
+        assert response.json() == "ServiceUnavailable"  # tasker-core's ApiError variant
+        assert response.headers["x-tasker-error-code"] == "unavailable"
+        assert response.headers["x-tasker-error-message"].startswith(
+            "service unavailable: database"
+        )

@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 
 from .inspection import invariants, query
-from .support import ServiceFactory, create_task, wait_for_task, wait_until
+from .support import ServiceFactory, create_task, step_mapping, wait_for_task, wait_until
 
 
 def _step_state(client: httpx.Client, url: str, created: dict[str, Any]) -> str:
-    step_uuid = next(iter(created["step_mapping"].values()))
+    step_uuid = next(iter(step_mapping(created).values()))
     path = f"{url}/v1/tasks/{created['task_uuid']}/workflow_steps/{step_uuid}"
     return str(client.get(path).json()["current_state"])
 
@@ -39,7 +39,7 @@ def test_a_terminated_worker_finishes_short_steps_and_hands_back_long_ones(
         services.worker("worker-python-2", database_url)
         assert wait_for_task(client, url, long["task_uuid"]) == "complete"
     found = invariants(database_url)
-    long_step = next(iter(long["step_mapping"].values()))
+    long_step = next(iter(step_mapping(long).values()))
     assert found.claims[long_step] == 1 and found.redeliveries[long_step] == 1
     assert found.step_workers[long_step] == "worker-python-2"
     assert found.steps_completed_more_than_once() == {}

@@ -68,6 +68,7 @@ def _new_task(width: int = 2, steps: list[StepSpec] | None = None) -> NewTask:
         task_uuid=str(uuid.uuid4()),
         request=request,
         steps=template.expand(context) if steps is None else steps,
+        identity_hash=str(uuid.uuid4()),
     )
 
 
@@ -304,8 +305,18 @@ def test_cancelling_stops_every_open_step(database: Database, database_url: str)
     database.write(lambda tx: cancel_task(tx, database.dialect, task_uuid, "o-1", NOW))
     states = query(database_url, "SELECT DISTINCT current_state FROM workflow_steps")
     assert states == [(StepState.CANCELLED.value,)]
-    with pytest.raises(TaskAlreadyTerminalError, match="is already cancelled"):
-        database.write(lambda tx: cancel_task(tx, database.dialect, task_uuid, "o-1", NOW))
+    # cancelling again changes nothing: no second transition, no error (tasker-core answers
+    # a cancel with the task; a cancelled task stays as it is)
+    database.write(lambda tx: cancel_task(tx, database.dialect, task_uuid, "o-1", NOW + 1))
+    cancelled = "SELECT COUNT(*) FROM task_transitions WHERE to_state = 'cancelled'"
+    assert query(database_url, cancelled) == [(1,)]
+    # a task that finished otherwise cannot be cancelled
+    other, _ = _create(database)
+    database.write(
+        lambda tx: tx.execute("UPDATE tasks SET status = 'complete' WHERE task_uuid = ?", (other,))
+    )
+    with pytest.raises(TaskAlreadyTerminalError, match="is already complete"):
+        database.write(lambda tx: cancel_task(tx, database.dialect, other, "o-1", NOW))
 
 
 def test_single_statement_queries_return_rows_as_mappings(database: Database) -> None:

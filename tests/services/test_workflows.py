@@ -13,6 +13,7 @@ from .support import (
     ServiceProcess,
     create_task,
     metric_value,
+    step_mapping,
     task_status,
     wait_for_task,
     wait_until,
@@ -53,10 +54,14 @@ def test_mathematical_sequence_computes_n_to_the_sixteenth(
     last = next(step for step in task["steps"] if step["name"] == "linear_step_4")
     assert last["results"] == {"value": 6**16}
     assert {step["processor_uuid"] for step in task["steps"]} == {WORKER_ID}
-    audit = client.get(
-        f"{url}/v1/tasks/{task['task_uuid']}/workflow_steps/{last['step_uuid']}/audit"
-    )
-    rows = audit.json()
+    step_url = f"{url}/v1/tasks/{task['task_uuid']}/workflow_steps/{last['workflow_step_uuid']}"
+    [result] = client.get(f"{step_url}/audit").json()  # one audit row per recorded result
+    assert (result["success"], result["worker_uuid"]) == (True, WORKER_ID)
+    assert result["execution_time_ms"] >= 0 and result["step_name"] == "linear_step_4"
+    assert result["result"] == {"value": 6**16}
+    assert result["workflow_step_uuid"] == last["workflow_step_uuid"]
+    assert result["correlation_id"] == task["correlation_id"]
+    rows = client.get(f"{step_url}/transitions").json()
     assert [row["to_state"] for row in rows] == [
         "pending",
         "enqueued",
@@ -87,13 +92,18 @@ def test_a_flaky_step_is_retried_until_it_succeeds(
     step = task["steps"][0]
     assert task["status"] == "complete"
     assert (step["attempts"], step["results"]) == (3, {"attempts": 3})
-    audit = client.get(
-        f"{cluster[0].url}/v1/tasks/{task['task_uuid']}/workflow_steps/{step['step_uuid']}/audit"
-    ).json()
-    states = [row["to_state"] for row in audit]
+    step_url = (
+        f"{cluster[0].url}/v1/tasks/{task['task_uuid']}/workflow_steps/{step['workflow_step_uuid']}"
+    )
+    history = client.get(f"{step_url}/transitions").json()
+    states = [row["to_state"] for row in history]
     assert states.count("waiting_for_retry") == 2 and states.count("in_progress") == 3
-    failures = [row for row in audit if row["to_state"] == "enqueued_as_error_for_orchestration"]
-    assert [row["metadata"]["error"] for row in failures] == [
+    audit = client.get(f"{step_url}/audit").json()  # the results: two failures, one success
+    assert [row["success"] for row in audit] == [False, False, True]
+    assert audit[0]["result"] == {"error": "flaky step failed on attempt 1 (fails 2 times)"}
+    assert audit[2]["result"] == {"attempts": 3}
+    errors = [row for row in history if row["to_state"] == "enqueued_as_error_for_orchestration"]
+    assert [row["metadata"]["error"] for row in errors] == [
         "flaky step failed on attempt 1 (fails 2 times)",
         "flaky step failed on attempt 2 (fails 2 times)",
     ]
@@ -118,7 +128,7 @@ def test_cancelling_a_running_task_drops_its_result(
     conflicts = metric_value(client, worker.url, "tasker_step_claim_conflicts_total")
     created = create_task(client, url, "load_testing", "sleep", {"seconds": 0.5})
     task_uuid = created["task_uuid"]
-    step_url = f"{url}/v1/tasks/{task_uuid}/workflow_steps/{created['step_mapping']['sleep']}"
+    step_url = f"{url}/v1/tasks/{task_uuid}/workflow_steps/{step_mapping(created)['sleep']}"
     wait_until(
         lambda: client.get(step_url).json()["current_state"] == "in_progress",
         30,
@@ -148,7 +158,9 @@ def test_worker_endpoints(
         ready.status_code == 200 and ready.json()["checks"]["queue_poller"]["status"] == "healthy"
     )
     detailed = client.get(f"{worker.url}/health/detailed").json()
-    assert detailed["info"]["concurrency"] == 2
+    assert detailed["worker_id"] == WORKER_ID
+    assert detailed["system_info"]["concurrency"] == 2
+    assert detailed["system_info"]["supported_namespaces"]
     names = {
         template["name"] for template in client.get(f"{worker.url}/templates").json()["templates"]
     }

@@ -43,13 +43,34 @@ async def create_task(request: Request) -> Response:
         return error(
             404, "template_not_found", f"no template {body.get('namespace')}/{body.get('name')}"
         )
+    task_uuid = str(uuid.uuid4())
     return JSONResponse(
         {
-            "task_uuid": str(uuid.uuid4()),
-            "status": "created",
+            "task_uuid": task_uuid,
+            "name": "fan_out",
+            "namespace": "load_testing",
+            "version": "1.0.0",
+            "status": "pending",
+            "context": {},
             "created_at": datetime.now(UTC).isoformat(),
-            "step_count": 2,
-            "step_mapping": {"a": str(uuid.uuid4()), "b": str(uuid.uuid4())},
+            "completion_percentage": 0.0,
+            "steps": [
+                {
+                    "workflow_step_uuid": str(uuid.uuid4()),
+                    "task_uuid": task_uuid,
+                    "named_step_uuid": str(uuid.uuid4()),
+                    "name": name,
+                    "current_state": "pending",
+                    "dependencies_satisfied": True,
+                    "retry_eligible": True,
+                    "ready_for_execution": True,
+                    "total_parents": 0,
+                    "completed_parents": 0,
+                    "attempts": 0,
+                    "max_attempts": 3,
+                }
+                for name in ("a", "b")
+            ],
             "served_by": INSTANCE_ID,
         },
         status_code=201,

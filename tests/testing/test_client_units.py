@@ -117,14 +117,29 @@ def test_models_name_the_missing_field_and_keep_the_raw_json() -> None:
     )
     raw = {
         "task_uuid": "00000000-0000-0000-0000-000000000001",
-        "status": "created",
+        "name": "t",
+        "namespace": "n",
+        "version": "1.0.0",
+        "status": "pending",
+        "context": {},
         "created_at": "2024-01-01T00:00:00Z",
-        "step_count": 1,
-        "step_mapping": {"only": "00000000-0000-0000-0000-000000000002"},
+        "completion_percentage": 0.0,
+        "steps": [
+            {
+                "workflow_step_uuid": "00000000-0000-0000-0000-000000000002",
+                "task_uuid": "00000000-0000-0000-0000-000000000001",
+                "name": "only",
+                "current_state": "pending",
+                "dependencies_satisfied": True,
+                "ready_for_execution": True,
+            }
+        ],
         "extra": True,
     }
     created = TaskCreated.parse(raw, "u")
     assert created.step_mapping == {"only": uuid.UUID(int=2)}
+    assert created.step_count == 1
+    assert created.task.steps[0].ready_for_execution
     assert created.raw["extra"] is True
 
 

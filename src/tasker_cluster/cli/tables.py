@@ -68,8 +68,16 @@ def render_lines(table: Table, colour: bool) -> list[str]:
 
 
 def print_table(table: Table, console: Console) -> None:
-    """Print to a rich console: as drawn where it has colour, plain anywhere else."""
-    console.print(table if console.is_terminal and not console.no_color else plain(table))
+    """Print to a rich console: as drawn where it has colour; anywhere else as plain lines,
+    never cut to the console's width (a pipe or a log file has no width)."""
+    if console.is_terminal and not console.no_color:
+        console.print(table)
+        return
+    if table.title:
+        console.out(str(table.title), highlight=False)
+        table.title = None
+    for line in render_lines(table, colour=False):
+        console.out(line, highlight=False)
 
 
 def cell(text: str, style: str | None) -> Text:

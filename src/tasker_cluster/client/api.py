@@ -5,17 +5,22 @@ from __future__ import annotations
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
-from tasker_cluster.client.errors import ResponseFormatError
+from tasker_cluster.client.errors import ApiError, ResponseFormatError
 from tasker_cluster.client.models import CancelledTask, Step, Task, TaskCreated, TaskPage
 from tasker_cluster.client.prometheus import Metrics, parse_metrics
 from tasker_cluster.client.service_info import Health, Template
 from tasker_cluster.client.task_request import TaskRequest
-from tasker_cluster.client.transitions import StepTransition, TaskTransition
+from tasker_cluster.client.transitions import StepAudit, StepTransition, TaskTransition
 from tasker_cluster.client.transport import ApiCall
+
+if TYPE_CHECKING:
+    from tasker_cluster.client.db_transitions import DatabaseTransitions
+
+NOT_FOUND = 404
 
 UuidLike = uuid.UUID | str
 T = TypeVar("T")
@@ -63,9 +68,20 @@ class ServiceMethods(ABC):
 
 
 class ApiMethods(ServiceMethods):
-    """The orchestration REST API as typed calls, shared by one-instance and cluster clients."""
+    """The orchestration REST API as typed calls, shared by one-instance and cluster clients.
+
+    `transitions_fallback` (a `DatabaseTransitions`) answers the transition reads of a
+    deployment whose API has no transitions route (tasker-core's: 404).
+    """
+
+    transitions_fallback: DatabaseTransitions | None = None
 
     async def create_task(self, request: TaskRequest | Mapping[str, Any]) -> TaskCreated:
+        """Create a task; the answer is tasker-core's full `TaskResponse`.
+
+        A `TaskRequest` carries an idempotency key (one uuid per request object), so sending
+        the same request again, to any instance, answers the task it created.
+        """
         body = request.to_json() if isinstance(request, TaskRequest) else dict(request)
         payload, url = await self._json("POST", "/v1/tasks", body=body)
         return TaskCreated.parse(payload, url)
@@ -93,6 +109,10 @@ class ApiMethods(ServiceMethods):
         payload, url = await self._json("DELETE", f"/v1/tasks/{task_uuid}")
         return CancelledTask.parse(payload, url)
 
+    async def list_tasks_filtered(self, **filters: Any) -> TaskPage:
+        payload, url = await self._json("GET", "/v1/tasks", params=filters)
+        return TaskPage.parse(payload, url)
+
     async def list_steps(self, task_uuid: UuidLike) -> tuple[Step, ...]:
         path = f"/v1/tasks/{task_uuid}/workflow_steps"
         return await self._json_items(path, "step list", Step.parse)
@@ -102,15 +122,55 @@ class ApiMethods(ServiceMethods):
         payload, url = await self._json("GET", path)
         return Step.parse(payload, url)
 
-    async def step_audit(
+    async def step_audit(self, task_uuid: UuidLike, step_uuid: UuidLike) -> tuple[StepAudit, ...]:
+        """tasker-core's audit: one record per result recorded for the step."""
+        path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit"
+        return await self._json_items(path, "step audit", StepAudit.parse)
+
+    async def step_transitions(
         self, task_uuid: UuidLike, step_uuid: UuidLike
     ) -> tuple[StepTransition, ...]:
-        path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit"
-        return await self._json_items(path, "step audit", StepTransition.parse)
+        """Every state transition of the step (the reference services' own route)."""
+        path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/transitions"
+        try:
+            return await self._json_items(path, "step transitions", StepTransition.parse)
+        except ApiError as error:
+            if error.status != NOT_FOUND or self.transitions_fallback is None:
+                raise
+            return await self.transitions_fallback.step_transitions(task_uuid, step_uuid)
+
+    async def update_step(
+        self, task_uuid: UuidLike, step_uuid: UuidLike, action: Mapping[str, Any]
+    ) -> Step:
+        """`PATCH` a step with a `StepManualAction` (see `manual_action`)."""
+        path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}"
+        payload, url = await self._json("PATCH", path, body=dict(action))
+        return Step.parse(payload, url)
+
+    async def task_summary(self, task_uuid: UuidLike) -> Any:
+        payload, _ = await self._json("GET", f"/v1/tasks/{task_uuid}/summary")
+        return payload
+
+    async def template(self, namespace: str, name: str, version: str) -> Any:
+        payload, _ = await self._json("GET", f"/v1/templates/{namespace}/{name}/{version}")
+        return payload
+
+    async def orchestration_config(self) -> Any:
+        payload, _ = await self._json("GET", "/config")
+        return payload
+
+    async def dlq(self, **params: Any) -> Any:
+        payload, _ = await self._json("GET", "/v1/dlq", params=params or None)
+        return payload
 
     async def task_transitions(self, task_uuid: UuidLike) -> tuple[TaskTransition, ...]:
         path = f"/v1/tasks/{task_uuid}/transitions"
-        return await self._json_items(path, "task transitions", TaskTransition.parse)
+        try:
+            return await self._json_items(path, "task transitions", TaskTransition.parse)
+        except ApiError as error:
+            if error.status != NOT_FOUND or self.transitions_fallback is None:
+                raise
+            return await self.transitions_fallback.task_transitions(task_uuid)
 
     async def _json_items(
         self, path: str, what: str, parse: Callable[[object, str], T]

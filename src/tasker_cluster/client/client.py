@@ -13,6 +13,7 @@ import httpx
 
 from tasker_cluster.client.api import ApiMethods
 from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.db_transitions import DatabaseTransitions
 from tasker_cluster.client.errors import (
     ClusterNotHealthyError,
     InstanceUnreachableError,
@@ -50,6 +51,10 @@ class OrchestrationCluster(ApiMethods):
         self._selector = config.strategy.selector(config.orchestration_urls, self._probe_index)
         urls = config.orchestration_urls
         self._clients = tuple(InstanceClient(i, url, self._transport) for i, url in enumerate(urls))
+        if config.database_url is not None:
+            self.transitions_fallback = DatabaseTransitions(config.database_url)
+            for client in self._clients:
+                client.transitions_fallback = self.transitions_fallback
         self._workers = tuple(
             WorkerClient(i, url, self._transport) for i, url in enumerate(config.worker_urls)
         )

@@ -7,7 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tasker_cluster.client.environment import ORCHESTRATION_URLS_VAR, WORKER_URLS_VAR
+from tasker_cluster.client.environment import (
+    DATABASE_URL_VARS,
+    ORCHESTRATION_URL_VAR,
+    ORCHESTRATION_URLS_VAR,
+    WORKER_RUNTIME_URL_VARS,
+    WORKER_RUNTIME_URLS_VARS,
+    WORKER_URL_VAR,
+    WORKER_URLS_VAR,
+)
 from tasker_cluster.client.errors import ClusterConfigError
 from tasker_cluster.client.strategies import RoundRobin, Strategy
 
@@ -26,6 +34,7 @@ class ClusterConfig:
     health_timeout: float = 5.0
     health_retry_interval: float = 0.5
     request_timeout: float = 30.0
+    database_url: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "orchestration_urls", tuple(self.orchestration_urls))
@@ -44,12 +53,24 @@ class ClusterConfig:
     def from_env(
         cls, environ: Mapping[str, str] | None = None, strategy: Strategy | None = None
     ) -> ClusterConfig:
-        """Read comma-separated URLs from TASKER_TEST_ORCHESTRATION_URLS and _WORKER_URLS."""
+        """The URLs tasker-core's own `cluster.env` sets, comma-separated.
+
+        Orchestration: TASKER_TEST_ORCHESTRATION_URLS, else the singular _URL. Workers:
+        TASKER_TEST_WORKER_URLS, else every TASKER_TEST_WORKER_<RUNTIME>_URLS, else the
+        singular TASKER_TEST_WORKER_URL and TASKER_TEST_<RUNTIME>_WORKER_URL keys. With
+        TASKER_TEST_DATABASE_URL (or DATABASE_URL), transitions the API has no route for are
+        read from that database.
+        """
         env = os.environ if environ is None else environ
-        orchestration = parse_url_list(ORCHESTRATION_URLS_VAR, env.get(ORCHESTRATION_URLS_VAR))
-        worker_value = env.get(WORKER_URLS_VAR)
-        workers = parse_url_list(WORKER_URLS_VAR, worker_value) if worker_value else ()
-        return cls(orchestration, workers, strategy or RoundRobin())
+        variable = ORCHESTRATION_URLS_VAR if env.get(ORCHESTRATION_URLS_VAR) else None
+        variable = variable or (ORCHESTRATION_URL_VAR if env.get(ORCHESTRATION_URL_VAR) else None)
+        orchestration = parse_url_list(
+            variable or ORCHESTRATION_URLS_VAR, env.get(variable or ORCHESTRATION_URLS_VAR)
+        )
+        database = next((env[v] for v in DATABASE_URL_VARS if env.get(v)), None)
+        return cls(
+            orchestration, _worker_urls(env), strategy or RoundRobin(), database_url=database
+        )
 
     @classmethod
     def with_orchestration_instances(
@@ -73,6 +94,20 @@ class ClusterConfig:
             )
         urls = tuple(f"http://{host}:{base_port + offset}" for offset in range(count))
         return cls(urls, (), strategy or RoundRobin())
+
+
+def _worker_urls(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Worker URLs from the first family of keys that is set (see `ClusterConfig.from_env`)."""
+    for family in (
+        (WORKER_URLS_VAR,),
+        WORKER_RUNTIME_URLS_VARS,
+        (WORKER_URL_VAR, *WORKER_RUNTIME_URL_VARS),
+    ):
+        given = [(v, env[v]) for v in family if env.get(v)]
+        if given:
+            urls = [url for variable, value in given for url in parse_url_list(variable, value)]
+            return tuple(dict.fromkeys(urls))
+    return ()
 
 
 def parse_url_list(variable: str, value: str | None) -> tuple[str, ...]:

@@ -98,3 +98,15 @@ class TaskTimeoutError(ClientError):
         self.stuck = dict(stuck)
         listed = ", ".join(f"{uuid} ({state})" for uuid, state in self.stuck.items())
         super().__init__(f"{len(self.stuck)} task(s) not terminal after {timeout:g} s: {listed}")
+
+
+class TransitionsUnreadableError(ClientError):
+    """Transitions could not be read from a deployment's database."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"could not read transitions from {url}: {reason}. Give the deployment's "
+            "DATABASE_URL (tasker-core's schema `tasker`)."
+        )

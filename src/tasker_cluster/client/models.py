@@ -13,24 +13,30 @@ from tasker_cluster.states import TASK_TERMINAL
 
 @dataclass(frozen=True)
 class TaskCreated:
+    """The answer to `POST /v1/tasks`: tasker-core's full `TaskResponse` (`task`), with the
+    step names mapped to their uuids for convenience."""
+
     task_uuid: uuid.UUID
     status: str
     created_at: datetime | None
-    step_count: int
     step_mapping: dict[str, uuid.UUID]
+    task: Task
     raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def step_count(self) -> int:
+        return len(self.step_mapping)
 
     @classmethod
     def parse(cls, raw: object, url: str) -> TaskCreated:
-        f = Fields(raw, "task creation response", url)
-        mapping = Fields(f.mapping("step_mapping"), "step_mapping", url)
+        task = Task.parse(raw, url)
         return cls(
-            task_uuid=f.ident("task_uuid"),
-            status=f.text("status"),
-            created_at=f.opt_time("created_at"),
-            step_count=f.integer("step_count", default=0),
-            step_mapping={name: mapping.ident(name) for name in mapping.raw},
-            raw=f.raw,
+            task_uuid=task.task_uuid,
+            status=task.status,
+            created_at=task.created_at,
+            step_mapping={step.name: step.step_uuid for step in task.steps},
+            task=task,
+            raw=task.raw,
         )
 
 
@@ -52,11 +58,20 @@ class Step:
     completed_at: datetime | None
     raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
 
+    dependencies_satisfied: bool = False
+    ready_for_execution: bool = False
+    retry_eligible: bool = False
+    total_parents: int = 0
+    completed_parents: int = 0
+
     @classmethod
     def parse(cls, raw: object, url: str) -> Step:
+        """A `StepResponse` (`step_uuid`) or a task's `StepReadinessStatus`
+        (`workflow_step_uuid`); our extras (`handler`, `results`, ...) when present."""
         f = Fields(raw, "workflow step", url)
+        key = "workflow_step_uuid" if "workflow_step_uuid" in f.raw else "step_uuid"
         return cls(
-            step_uuid=f.ident("step_uuid"),
+            step_uuid=f.ident(key),
             task_uuid=f.ident("task_uuid"),
             name=f.text("name"),
             current_state=f.text("current_state"),
@@ -71,6 +86,11 @@ class Step:
             updated_at=f.opt_time("updated_at"),
             completed_at=f.opt_time("completed_at"),
             raw=f.raw,
+            dependencies_satisfied=f.flag("dependencies_satisfied"),
+            ready_for_execution=f.flag("ready_for_execution"),
+            retry_eligible=f.flag("retry_eligible"),
+            total_parents=f.integer("total_parents", default=0),
+            completed_parents=f.integer("completed_parents", default=0),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from tasker_cluster.client.errors import InvalidTaskRequestError
@@ -26,9 +27,17 @@ class TaskRequest:
     correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
     parent_correlation_id: uuid.UUID | None = None
     options: Mapping[str, Any] | None = None
+    # One key per logical creation: sending this request again (a retry after a lost answer,
+    # on any instance) answers the task it created instead of creating a second one. Set
+    # None to rely on the template's identity strategy alone.
+    idempotency_key: str | None = field(default_factory=lambda: str(uuid.uuid4()))
+    requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> dict[str, Any]:
+        """tasker-core's `TaskRequest`, every field it requires included."""
         return {
+            "requested_at": self.requested_at.isoformat().replace("+00:00", "Z"),
+            "idempotency_key": self.idempotency_key,
             "name": self.name,
             "namespace": self.namespace,
             "version": self.version,

@@ -79,3 +79,44 @@ class TaskTransition:
             created_at=f.opt_time("created_at"),
             raw=f.raw,
         )
+
+
+@dataclass(frozen=True)
+class StepAudit:
+    """One recorded step result, as tasker-core's `StepAuditResponse`."""
+
+    audit_uuid: str
+    workflow_step_uuid: uuid.UUID
+    transition_uuid: str
+    task_uuid: uuid.UUID
+    recorded_at: datetime | None
+    worker_uuid: str | None
+    correlation_id: str | None
+    success: bool
+    execution_time_ms: int | None
+    result: object
+    step_name: str
+    from_state: str | None
+    to_state: str
+    raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def parse(cls, raw: object, url: str) -> StepAudit:
+        f = Fields(raw, "step audit record", url)
+        elapsed = f.raw.get("execution_time_ms")
+        return cls(
+            audit_uuid=f.text("audit_uuid"),
+            workflow_step_uuid=f.ident("workflow_step_uuid"),
+            transition_uuid=f.text("transition_uuid"),
+            task_uuid=f.ident("task_uuid"),
+            recorded_at=f.opt_time("recorded_at"),
+            worker_uuid=f.opt_text("worker_uuid"),
+            correlation_id=f.opt_text("correlation_id"),
+            success=f.flag("success"),
+            execution_time_ms=int(elapsed) if isinstance(elapsed, int | float) else None,
+            result=f.raw.get("result"),
+            step_name=f.text("step_name"),
+            from_state=f.opt_text("from_state"),
+            to_state=f.text("to_state"),
+            raw=f.raw,
+        )

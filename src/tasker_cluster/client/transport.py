@@ -79,7 +79,9 @@ class Transport:
 
 
 def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
-    """Build an `ApiError` from a `{"error": {"code", "message"}}` body, or the raw text."""
+    """Build an `ApiError` from our `{"error": {"code", "message"}}`, from tasker-core's
+    `ApiError` (`{"NotFound": {"message"}}`, or a bare string such as `"Unauthorized"`), or
+    from the raw text."""
     code = "http_error"
     message = response.text.strip()[:500] or response.reason_phrase
     try:
@@ -90,6 +92,15 @@ def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
         error = payload["error"]
         code = str(error.get("code", code))
         message = str(error.get("message", message))
+    elif isinstance(payload, str) and payload:
+        # a bare variant ("ServiceUnavailable"); the reference services add theirs as headers
+        code = response.headers.get("x-tasker-error-code", payload)
+        message = response.headers.get("x-tasker-error-message", payload)
+    elif isinstance(payload, dict) and len(payload) == 1:
+        ((variant, detail),) = payload.items()
+        code = str(variant)
+        if isinstance(detail, dict):
+            message = str(detail.get("message") or detail.get("reason") or detail)
     return ApiError(method, url, response.status_code, code, message)
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from tasker_cluster.config.layers import ORIGIN_ENVIRONMENT, LayeredConfig
 from tasker_cluster.config.model import ClusterSettings
+from tasker_cluster.secrets import mask
 
-SECRET_KEY = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|PRIVATE|CREDENTIAL|JWT", re.I)
-MASK = "****"
 # keys of the process environment worth showing; the rest (PATH, HOME, ...) only with `everything`
 SHOWN_FROM_ENVIRONMENT = re.compile(r"^(TASKER_|DATABASE_URL|RABBITMQ|REDIS|RUST_LOG|WORKSPACE)")
 
@@ -22,20 +20,6 @@ class ConfigEntry:
     value: str
     origin: str
     masked: bool
-
-
-def mask(key: str, value: str) -> tuple[str, bool]:
-    """`value` with secrets hidden: the whole value of a secret-named key, the password of a
-    URL (`postgresql://user:****@host/db`)."""
-    if SECRET_KEY.search(key) and value:
-        return MASK, True
-    if "://" in value and "@" in value:
-        parts = urlsplit(value)
-        if parts.password:
-            host = parts.netloc.rsplit("@", 1)[1]
-            netloc = f"{parts.username}:{MASK}@{host}"
-            return urlunsplit(parts._replace(netloc=netloc)), True
-    return value, False
 
 
 def describe(settings: ClusterSettings, *, everything: bool = False) -> list[ConfigEntry]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tasker_cluster.config.layers import ORIGIN_ENVIRONMENT
 from tasker_cluster.load.manifest import manifest_path, new_manifest, write_manifest
+from tasker_cluster.secrets import mask, redact_url
 
 if TYPE_CHECKING:
     from tasker_cluster.cluster.facade import Cluster
@@ -16,9 +16,6 @@ if TYPE_CHECKING:
     from tasker_cluster.config.model import ClusterSettings
     from tasker_cluster.load.report import LoadReport
     from tasker_cluster.load.target import LoadTarget
-
-_URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@/]+@")
-_SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|KEY", re.IGNORECASE)
 
 
 def write_cluster_manifest(cluster: Cluster, report: StartReport) -> Path:
@@ -83,16 +80,14 @@ def _origin(settings: ClusterSettings, key: str) -> str | None:
 
 
 def _masked(key: str, value: str) -> str:
-    return "***" if _SECRET_NAME.search(key) else redact(value)
+    return mask(key, value)[0]
 
 
 def _file_origins(settings: ClusterSettings) -> set[str]:
     return {origin for layer in settings.layers for origin in layer.origins.values()}
 
 
-def redact(value: str) -> str:
-    """Hide the password of a URL such as postgresql://user:secret@host/db."""
-    return _URL_PASSWORD.sub(r"\1***@", value)
+redact = redact_url  # the name this module's users know
 
 
 def write_load_manifest(target: LoadTarget, report: LoadReport) -> Path | None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from datetime import UTC, datetime
 from itertools import count
 
 import httpx
@@ -21,6 +22,7 @@ _LOG = logging.getLogger(__name__)
 MAX_ERRORS_KEPT = 20
 NOT_READY = 503
 EXTRA_ATTEMPTS = 2
+RETRY_ROUNDS = 4
 RETRY_PAUSE = 0.05
 
 
@@ -29,9 +31,10 @@ async def create_tasks(
 ) -> None:
     """Send `spec.tasks` creations; creation i goes to instance i mod n first.
 
-    A creation that surely stored nothing (connection refused, 503) is sent to the next
-    instance; one that may have reached an instance is never repeated, so no task is created
-    twice by the load runner itself.
+    Every creation carries its own idempotency key, so one that got no answer (connection
+    refused or reset, server disconnected, timed out) or a 503 is sent again, with the same
+    key, to the next instance: the first instance either stored nothing or stored the task,
+    which the retry then answers. No creation is lost and none is made twice.
     """
     numbers = count()
     started = time.monotonic()
@@ -54,7 +57,11 @@ async def create_tasks(
 async def _create_one(
     cluster: OrchestrationCluster, spec: LoadSpec, tracker: Tracker, number: int
 ) -> None:
-    body = spec.request_body(str(uuid.uuid4()))
+    body = {
+        **spec.request_body(str(uuid.uuid4())),
+        "requested_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "idempotency_key": f"load-{uuid.uuid4()}",
+    }
     instances = cluster.instance_count
 
     async def send(attempt: int) -> tuple[int, TaskCreated]:
@@ -64,8 +71,8 @@ async def _create_one(
     try:
         index, created = await retry_async(
             send,
-            instances + EXTRA_ATTEMPTS,
-            retryable=_stored_nothing,
+            instances * RETRY_ROUNDS + EXTRA_ATTEMPTS,
+            retryable=_safe_to_resend,
             pause=lambda attempt: RETRY_PAUSE * attempt,
         )
     except (InstanceUnreachableError, ApiError) as error:
@@ -82,10 +89,12 @@ async def _create_one(
     )
 
 
-def _stored_nothing(error: Exception) -> bool:
-    """Whether a failed creation surely stored nothing, so sending it again is safe."""
+def _safe_to_resend(error: Exception) -> bool:
+    """Whether a failed creation may be sent again: it got no answer at all (the instance may
+    or may not have stored it; the idempotency key makes the resend answer the same task), or
+    the instance said it is not ready."""
     if isinstance(error, InstanceUnreachableError):
-        return isinstance(error.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+        return isinstance(error.__cause__, httpx.TransportError)
     return isinstance(error, ApiError) and error.status == NOT_READY
 
 

@@ -43,7 +43,7 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def build_report(
+def build_report(  # noqa: PLR0913 - every figure a report is built from
     *,
     spec: LoadSpec,
     target: str,

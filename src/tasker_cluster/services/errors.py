@@ -55,10 +55,13 @@ class LeaseLostError(ServiceError):
 
 
 class RequestError(ServiceError):
-    """A client error answered with a 4xx/503 JSON body `{"error": {"code", "message"}}`."""
+    """A client error, answered as tasker-core's `ApiError` (`{"BadRequest": {"message"}}`,
+    `{"NotFound": ...}`, `{"Conflict": ...}`, or a bare string such as `"ServiceUnavailable"`),
+    plus our `{"error": {"code", "message"}}` beside it where the variant is an object."""
 
     status = 400
     code = "bad_request"
+    variant = "BadRequest"
 
 
 class MalformedJsonError(RequestError):
@@ -80,7 +83,7 @@ class PayloadTooLargeError(RequestError):
 
 
 class InvalidFieldError(RequestError):
-    status = 422
+    status = 400
     code = "invalid_field"
 
     def __init__(
@@ -97,7 +100,7 @@ class InvalidFieldError(RequestError):
 
 
 class InvalidParameterError(RequestError):
-    status = 422
+    status = 400
     code = "invalid_parameter"
 
     def __init__(self, name: str, value: str, expected: str) -> None:
@@ -109,6 +112,7 @@ class InvalidParameterError(RequestError):
 
 class TemplateNotFoundError(RequestError):
     status = 404
+    variant = "NotFound"
     code = "template_not_found"
 
     def __init__(self, namespace: str, name: str, version: str) -> None:
@@ -122,6 +126,7 @@ class TemplateNotFoundError(RequestError):
 
 class TaskNotFoundError(RequestError):
     status = 404
+    variant = "NotFound"
     code = "task_not_found"
 
     def __init__(self, task_uuid: str) -> None:
@@ -131,6 +136,7 @@ class TaskNotFoundError(RequestError):
 
 class StepNotFoundError(RequestError):
     status = 404
+    variant = "NotFound"
     code = "step_not_found"
 
     def __init__(self, task_uuid: str, step_uuid: str) -> None:
@@ -141,6 +147,7 @@ class StepNotFoundError(RequestError):
 
 class RouteNotFoundError(RequestError):
     status = 404
+    variant = "NotFound"
     code = "not_found"
 
     def __init__(self, method: str, path: str) -> None:
@@ -160,7 +167,11 @@ class MethodNotAllowedError(RequestError):
 
 
 class TaskAlreadyTerminalError(RequestError):
+    """A finished task cannot be cancelled: a state conflict, 409 (tasker-core documents 400
+    for it, which a fuzzer counts as a valid request rejected; ours documents 409)."""
+
     status = 409
+    variant = "Conflict"
     code = "task_terminal"
 
     def __init__(self, task_uuid: str, status: str) -> None:
@@ -169,8 +180,23 @@ class TaskAlreadyTerminalError(RequestError):
         super().__init__(f"task {task_uuid} is already {status}; only unfinished tasks can change")
 
 
+class StepStateConflictError(RequestError):
+    """A manual action the step's current state does not allow (or the state moved meanwhile)."""
+
+    status = 409
+    variant = "Conflict"
+    code = "step_state_conflict"
+
+    def __init__(self, step_uuid: str, action: str, state: str, allowed: str) -> None:
+        self.step_uuid = step_uuid
+        self.action = action
+        self.state = state
+        super().__init__(f"step {step_uuid} is {state}; {action} is only for {allowed}")
+
+
 class TaskUuidCollisionError(RequestError):
     status = 409
+    variant = "Conflict"
     code = "task_uuid_collision"
 
     def __init__(self, task_uuid: str) -> None:
@@ -180,11 +206,61 @@ class TaskUuidCollisionError(RequestError):
 
 class ServiceUnavailableError(RequestError):
     status = 503
+    variant = "ServiceUnavailable"
     code = "unavailable"
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"service unavailable: {reason}")
+
+
+class DuplicateTaskError(RequestError):
+    """Under the `strict` identity strategy the same request was already made (tasker-core: 409)."""
+
+    status = 409
+    code = "duplicate_task"
+    variant = "Conflict"
+
+    def __init__(self, task_uuid: str, identity_hash: str) -> None:
+        self.task_uuid = task_uuid
+        self.identity_hash = identity_hash
+        super().__init__(
+            f"a task with the same identity already exists: {task_uuid} (identity hash"
+            f" {identity_hash[:16]}...); send an idempotency_key to get it back instead"
+        )
+
+
+class DlqEntryNotFoundError(RequestError):
+    status = 404
+    code = "dlq_entry_not_found"
+    variant = "NotFound"
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"no DLQ entry for {what}")
+
+
+class UnauthorizedError(RequestError):
+    status = 401
+    code = "unauthorized"
+    variant = "Unauthorized"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"authentication failed: {reason}")
+
+
+class ForbiddenError(RequestError):
+    status = 403
+    code = "forbidden"
+    variant = "Forbidden"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"not allowed: {reason}")
+
+
+STRING_VARIANTS = frozenset({"ServiceUnavailable", "Unauthorized", "Forbidden", "Internal"})
 
 
 def _show(value: object) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from .polling import PollingThread
@@ -19,8 +20,8 @@ def database_check(database: Database) -> Check:
         status, message = "healthy", f"{database.dialect.name} reachable"
     except Exception as error:
         status, message = "unhealthy", f"{type(error).__name__}: {error}"
-    duration = round((time.perf_counter() - started) * 1000, 2)
-    return {"status": status, "message": message, "duration_ms": duration}
+    duration = int((time.perf_counter() - started) * 1000)
+    return {"status": status, "message": message, "duration_ms": duration, "last_checked": _now()}
 
 
 def thread_check(thread: PollingThread, what: str, healthy_message: str) -> Check:
@@ -37,7 +38,11 @@ def thread_check(thread: PollingThread, what: str, healthy_message: str) -> Chec
         status, message = "degraded", f"{what}: last iteration failed: {thread.last_error}"
     else:
         status, message = "healthy", healthy_message
-    return {"status": status, "message": message, "duration_ms": 0.0}
+    return {"status": status, "message": message, "duration_ms": 0, "last_checked": _now()}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def is_ready(checks: dict[str, Check]) -> bool:

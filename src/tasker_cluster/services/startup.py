@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 
 from starlette.types import ASGIApp
 
-from .errors import InvalidEnvironmentError
+from .errors import InvalidEnvironmentError, TemplateError
 from .identity import configure_logging
 from .settings import ServiceKind, ServiceSettings
 from .store import Database, StorageError, open_database
@@ -64,6 +64,12 @@ def run_service(
         return EXIT_FAILURE
     try:
         app = build_app(settings, database)
+    except TemplateError as error:
+        logger.error("cannot start: %s", error)
+        sock.close()
+        database.close()
+        return EXIT_INVALID_ENVIRONMENT
+    try:
         logger.info(
             "%s %s listening on http://%s:%d (database: %s, faults: %s)",
             kind.value,

@@ -20,7 +20,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .auth import AuthMiddleware, AuthSettings
 from .errors import (
+    STRING_VARIANTS,
     MethodNotAllowedError,
     RequestError,
     RouteNotFoundError,
@@ -56,12 +58,32 @@ def iso_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, variant: str = "BadRequest") -> Any:
+    """tasker-core's `ApiError`: `{"<Variant>": {"message"}}` (with ours, `error`, beside it),
+    or the bare variant name for the variants that carry nothing."""
+    if variant in STRING_VARIANTS:
+        return variant
+    return {variant: {"message": message}, "error": {"code": code, "message": message}}
+
+
+ERROR_CODE_HEADER = "X-Tasker-Error-Code"
+ERROR_MESSAGE_HEADER = "X-Tasker-Error-Message"
+
+
+def error_headers(code: str, message: str) -> dict[str, str]:
+    """Ours beside a bare-string `ApiError` (which has no room for them): the code and the
+    message, as headers (printable ASCII; other characters escaped)."""
+    text = message.encode("ascii", "backslashreplace").decode("ascii")
+    return {ERROR_CODE_HEADER: code, ERROR_MESSAGE_HEADER: "".join(c for c in text if c >= " ")}
+
+
+def error_response(code: str, message: str, variant: str, status: int) -> JSONResponse:
+    headers = error_headers(code, message) if variant in STRING_VARIANTS else None
+    return JSONResponse(error_body(code, message, variant), status_code=status, headers=headers)
 
 
 def request_error_response(error: RequestError) -> JSONResponse:
-    return JSONResponse(error_body(error.code, str(error)), status_code=error.status)
+    return error_response(error.code, str(error), error.variant, error.status)
 
 
 async def handle_request_error(request: Request, error: Exception) -> Response:
@@ -78,8 +100,8 @@ async def handle_request_error(request: Request, error: Exception) -> Response:
     if isinstance(error, DatabaseUnavailableError | TransientError):
         return request_error_response(ServiceUnavailableError(str(error)))
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse(
-        error_body("internal_error", f"internal error: {type(error).__name__}"), status_code=500
+    return error_response(
+        "internal_error", f"internal error: {type(error).__name__}", "Internal", 500
     )
 
 
@@ -162,6 +184,7 @@ def service_app(
     stop: Callable[[float], None],
     shutdown_seconds: float,
     requests: Counter,
+    auth: AuthSettings | None = None,
 ) -> Starlette:
     """A service's ASGI app: `start` its background work with the server, `stop` it after."""
 
@@ -175,7 +198,10 @@ def service_app(
 
     return Starlette(
         routes=list(routes),
-        middleware=[Middleware(RequestMetricsMiddleware, counter=requests)],
+        middleware=[
+            Middleware(RequestMetricsMiddleware, counter=requests),
+            Middleware(AuthMiddleware, settings=auth or AuthSettings()),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tasker_cluster.secrets import redact_url
 from tasker_cluster.testing.errors import DatabaseSetupError
 
 logger = logging.getLogger(__name__)
@@ -53,12 +54,4 @@ def _execute(admin_url: str, statement: str, action: str) -> None:
         with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as connection:
             connection.execute(statement.encode())
     except psycopg.Error as error:
-        raise DatabaseSetupError(redacted(admin_url), action, str(error).strip()) from error
-
-
-def redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        raise DatabaseSetupError(redact_url(admin_url), action, str(error).strip()) from error

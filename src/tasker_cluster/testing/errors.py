@@ -90,15 +90,3 @@ class InconsistentStateError(TaskerTestingError):
             f"task {task_uuid}: {field} differs between instances: "
             f"{reference[0]} reports {reference[1]!r}, {differing[0]} reports {differing[1]!r}"
         )
-
-
-class TransitionsUnreadableError(TaskerTestingError):
-    """Transitions could not be read from a deployment's database."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(
-            f"could not read transitions from {url}: {reason}. Give the deployment's "
-            "DATABASE_URL (tasker-core's schema `tasker`)."
-        )

@@ -72,7 +72,7 @@ class MultiInstanceTestManager:
         self._owns_processes = False
         self._finished = False
 
-    async def setup(
+    async def setup(  # noqa: PLR0913 - upstream's setup(n, m) plus the managed cluster's options
         self,
         orchestration: int = 2,
         workers: int = 2,

@@ -7,6 +7,7 @@ import sys
 
 from starlette.types import ASGIApp
 
+from ..auth import AuthSettings
 from ..settings import ServiceKind, ServiceSettings
 from ..startup import run_service
 from ..store import Database
@@ -23,7 +24,14 @@ API_CONNECTIONS = 4
 def build(settings: ServiceSettings, database: Database) -> ASGIApp:
     metrics = OrchestrationMetrics(settings.display_id)
     loop = OrchestrationLoop(database, settings, metrics)
-    state = OrchestrationState(settings, database, TemplateRegistry.builtin(), metrics, loop)
+    state = OrchestrationState(
+        settings,
+        database,
+        TemplateRegistry.from_environ(os.environ),
+        metrics,
+        loop,
+        auth=AuthSettings.from_environ(os.environ),
+    )
     return build_app(state)
 
 

@@ -22,7 +22,7 @@ class Claim:
     previous_owner: str | None
 
 
-def claim_due_tasks(
+def claim_due_tasks(  # noqa: PLR0913 - the claim's query parameters
     transaction: Transaction,
     dialect: Dialect,
     *,

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...states import TaskState
 from ..templates import TaskTemplate
-from .openapi_schemas import IDENTIFIER_SCHEMA, SCHEMAS, UUID, Schema, task_request_schema
+from .openapi_schemas import SCHEMAS, Schema, task_request_schema
 from .validation import MAX_PER_PAGE
 
 ERROR_DESCRIPTIONS = {
-    "400": "Malformed JSON",
+    "400": "Malformed JSON or an invalid field, parameter or action",
+    "401": "Authentication required (when auth is on)",
+    "403": "Insufficient permissions (when auth is on)",
     "404": "Unknown template, task, step or route",
     "405": "Method not allowed",
-    "409": "Conflict",
+    "409": "A task with the same identity exists (strict identity strategy), the task has"
+    " finished, or the step's state does not allow the action",
     "413": "Body too large",
-    "422": "Invalid field or parameter",
     "503": "Database unavailable",
 }
+# Every route answers these when they apply (auth is off by default).
+ALWAYS = ("405", "503")
+GUARDED = ("401", "403")
 
 
 def _ref(name: str) -> Schema:
@@ -28,15 +32,24 @@ def _json(schema: Schema, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def _responses(status: str, schema: Schema, description: str, *errors: str) -> dict[str, Any]:
+def _responses(
+    status: str, schema: Schema, description: str, *errors: str, guarded: bool = True
+) -> dict[str, Any]:
     responses = {status: _json(schema, description)}
-    for code in ("405", "503", *errors):
-        responses[code] = _json(_ref("Error"), ERROR_DESCRIPTIONS[code])
+    for code in (*ALWAYS, *(GUARDED if guarded else ()), *errors):
+        responses[code] = _json(_ref("ApiError"), ERROR_DESCRIPTIONS[code])
     return responses
 
 
-def _path_uuid(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": UUID}
+def _path(name: str, description: str) -> dict[str, Any]:
+    # Upstream types its path ids as plain strings: one that is not a UUID names nothing (404).
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string", "minLength": 1},
+    }
 
 
 def _get(
@@ -54,104 +67,143 @@ def _array(name: str) -> Schema:
 def _lookup(
     operation_id: str, summary: str, schema: Schema, description: str, parameters: list[Any]
 ) -> dict[str, Any]:
-    """A read under a task: 404 for an unknown task or step, 422 for a malformed uuid."""
-    responses = _responses("200", schema, description, "404", "422")
-    return _get(operation_id, summary, responses, parameters=parameters)
+    """A read under a task: 404 for an unknown task or step."""
+    return _get(
+        operation_id, summary, _responses("200", schema, description, "404"), parameters=parameters
+    )
 
 
-TASK = [_path_uuid("task_uuid")]
-STEP = [*TASK, _path_uuid("step_uuid")]
+def _health(operation_id: str, summary: str, schema: str, *errors: str) -> dict[str, Any]:
+    return _get(
+        operation_id, summary, _responses("200", _ref(schema), summary, *errors, guarded=False)
+    )
+
+
+TASK = [_path("task_uuid", "Task UUID")]
+STEP = [*TASK, _path("step_uuid", "Workflow step UUID")]
+TEMPLATE = [_path("namespace", "Namespace"), _path("name", "Name"), _path("version", "Version")]
+COUNT = {"type": "integer", "minimum": 0, "maximum": 999_999_999_999}
 LIST_PARAMETERS = [
-    {
-        "name": "page",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000},
-    },
+    {"name": "page", "in": "query", "schema": COUNT, "description": "1-based; 0 means 1"},
     {
         "name": "per_page",
         "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+        "schema": COUNT,
+        "description": f"0 means 25; more than {MAX_PER_PAGE} means {MAX_PER_PAGE}",
     },
-    {"name": "namespace", "in": "query", "schema": IDENTIFIER_SCHEMA},
-    {
-        "name": "status",
-        "in": "query",
-        "schema": {"type": "string", "enum": [state.value for state in TaskState]},
-    },
+    *(
+        {"name": name, "in": "query", "schema": {"type": "string"}}
+        for name in ("namespace", "status", "initiator", "source_system")
+    ),
 ]
 METRICS_RESPONSE = {
     "200": {
         "description": "Prometheus text",
         "content": {"text/plain": {"schema": {"type": "string"}}},
     },
-    "405": _json(_ref("Error"), ERROR_DESCRIPTIONS["405"]),
+    "405": _json(_ref("ApiError"), ERROR_DESCRIPTIONS["405"]),
 }
 
 
+def _body(name: str) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
+
+
 def _paths() -> dict[str, Any]:
+    ready = _health("readiness_probe", "Ready: database and orchestration loop", "Ready")
+    live = _health("liveness_probe", "The process is alive", "Live")
     return {
-        "/health": _get(
-            "health", "Liveness with instance id", _responses("200", _ref("Health"), "Healthy")
-        ),
-        "/health/ready": _get(
-            "ready",
-            "Readiness: database and orchestration loop",
-            _responses("200", _ref("Ready"), "Ready"),
-        ),
-        "/health/live": _get("live", "Process is alive", _responses("200", _ref("Live"), "Alive")),
-        "/health/detailed": _get(
-            "health_detailed",
-            "Checks and process info",
-            _responses("200", _ref("HealthDetailed"), "Details"),
-        ),
+        "/health": _health("basic_health", "Healthy, with the instance id", "Health"),
+        "/health/ready": ready,
+        "/ready": {"get": {**ready["get"], "operationId": "readiness_probe_root"}},
+        "/health/live": live,
+        "/live": {"get": {**live["get"], "operationId": "liveness_probe_root"}},
+        "/health/detailed": _health("detailed_health", "Checks and process info", "HealthDetailed"),
         "/metrics": _get("metrics", "Prometheus metrics, labelled by instance", METRICS_RESPONSE),
+        "/config": _get(
+            "get_config",
+            "The configuration, secrets redacted",
+            _responses("200", _ref("Config"), "Config"),
+        ),
         "/v1/templates": _get(
-            "list_templates", "Task templates", _responses("200", _ref("Templates"), "Templates")
+            "list_templates",
+            "Task templates",
+            _responses("200", _ref("TemplateListResponse"), "Templates"),
+            parameters=[{"name": "namespace", "in": "query", "schema": {"type": "string"}}],
+        ),
+        "/v1/templates/{namespace}/{name}/{version}": _get(
+            "get_template",
+            "One task template",
+            _responses("200", _ref("TemplateDetail"), "The template", "404"),
+            parameters=TEMPLATE,
         ),
         "/v1/tasks": {
             **_get(
                 "list_tasks",
                 "Tasks, newest first",
-                _responses("200", _ref("TaskList"), "A page of tasks", "422"),
+                _responses("200", _ref("TaskListResponse"), "A page of tasks", "400"),
                 parameters=LIST_PARAMETERS,
             ),
             "post": {
                 "operationId": "create_task",
-                "summary": "Create a task from a template",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": _ref("TaskRequest")}},
-                },
+                "summary": "Create a task from a template; answers the full task",
+                "requestBody": _body("TaskRequest"),
                 "responses": _responses(
-                    "201", _ref("TaskCreated"), "Created", "400", "404", "409", "413", "422"
+                    "201",
+                    _ref("TaskResponse"),
+                    "Created (or, for a known idempotency_key, the task it created)",
+                    "400",
+                    "404",
+                    "409",
+                    "413",
                 ),
             },
         },
         "/v1/tasks/{task_uuid}": {
-            **_lookup("get_task", "A task with its steps", _ref("Task"), "The task", TASK),
+            **_lookup("get_task", "A task with its steps", _ref("TaskResponse"), "The task", TASK),
             "delete": {
                 "operationId": "cancel_task",
-                "summary": "Cancel an unfinished task",
+                "summary": "Cancel an unfinished task; answers the task",
                 "parameters": TASK,
-                "responses": _responses("200", _ref("Cancelled"), "Cancelled", "404", "409", "422"),
+                "responses": _responses("200", _ref("TaskResponse"), "Cancelled", "404", "409"),
             },
         },
         "/v1/tasks/{task_uuid}/transitions": _lookup(
             "task_transitions",
-            "The task's transition history, by sort_key",
+            "Ours: the task's transition history, by sort_key",
             _array("TaskTransition"),
             "Transitions",
             TASK,
         ),
         "/v1/tasks/{task_uuid}/workflow_steps": _lookup(
-            "list_steps", "The task's steps", _array("Step"), "Steps", TASK
+            "list_task_steps",
+            "The task's steps (none for an unknown task)",
+            _array("StepResponse"),
+            "Steps",
+            TASK,
         ),
-        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}": _lookup(
-            "get_step", "One step", _ref("Step"), "The step", STEP
-        ),
+        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}": {
+            **_lookup("get_step", "One step", _ref("StepResponse"), "The step", STEP),
+            "patch": {
+                "operationId": "resolve_step_manually",
+                "summary": "Reset, resolve or complete a step by hand",
+                "parameters": STEP,
+                "requestBody": _body("StepManualAction"),
+                "responses": _responses(
+                    "200", _ref("StepResponse"), "The step", "400", "404", "409", "413"
+                ),
+            },
+        },
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit": _lookup(
-            "step_audit",
-            "The step's transition history, by sort_key",
+            "get_step_audit",
+            "One record per step result, oldest first",
+            _array("StepAuditResponse"),
+            "Results",
+            STEP,
+        ),
+        "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/transitions": _lookup(
+            "step_transitions",
+            "Ours: the step's transition history, by sort_key",
             _array("StepTransition"),
             "Transitions",
             STEP,
@@ -165,7 +217,10 @@ def openapi_document(version: str, templates: list[TaskTemplate]) -> dict[str, A
         "info": {
             "title": "tasker reference orchestration",
             "version": version,
-            "description": "Tasks, workflow steps and their transition history.",
+            "description": (
+                "tasker-core's orchestration API (tasks, workflow steps, templates, health)"
+                " with our extras (transitions, metrics)."
+            ),
         },
         "paths": _paths(),
         "components": {"schemas": {**SCHEMAS, "TaskRequest": task_request_schema(templates)}},

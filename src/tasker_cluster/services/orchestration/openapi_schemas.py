@@ -6,7 +6,7 @@ from typing import Any
 
 from ...states import StepState, TaskState
 from ..templates import ContextField, TaskTemplate
-from .validation import IDENTIFIER, MAX_TAGS, NO_NUL_PATTERN, PRIORITY_RANGE, TEXT_LIMIT
+from .validation import IDENTIFIER, INT32, MAX_TAGS, NO_NUL_PATTERN, TEXT_LIMIT
 
 Schema = dict[str, Any]
 
@@ -37,14 +37,48 @@ def _array(items: Schema) -> Schema:
 
 IDENTIFIER_SCHEMA: Schema = {"type": "string", "pattern": IDENTIFIER.pattern}
 TEXT: Schema = {"type": "string", "maxLength": TEXT_LIMIT, "pattern": NO_NUL_PATTERN}
+BOOLEAN: Schema = {"type": "boolean"}
+NULLABLE_INTEGER: Schema = {"type": "integer", "nullable": True}
+OBJECT: Schema = {"type": "object"}
+TASK_STATE: Schema = {"type": "string", "enum": [state.value for state in TaskState]}
+STEP_STATE: Schema = {"type": "string", "enum": [state.value for state in StepState]}
+# The variants of tasker-core's `ApiError` that carry nothing but their name.
+STRING_ERRORS = ["ServiceUnavailable", "Unauthorized", "Forbidden", "Timeout"]
+
+READINESS_FIELDS: dict[str, Schema] = {
+    "dependencies_satisfied": BOOLEAN,
+    "retry_eligible": BOOLEAN,
+    "ready_for_execution": BOOLEAN,
+    "total_parents": INTEGER,
+    "completed_parents": INTEGER,
+    "attempts": INTEGER,
+    "max_attempts": INTEGER,
+    "last_attempted_at": NULLABLE_TIMESTAMP,
+    "last_failure_at": NULLABLE_TIMESTAMP,
+    "next_retry_at": NULLABLE_TIMESTAMP,
+}
+# Ours, beside upstream's fields (its schemas allow extra properties).
+STEP_EXTRAS: dict[str, Schema] = {
+    "handler": STRING,
+    "dependencies": _array(STRING),
+    "retryable": BOOLEAN,
+    "results": ANY,
+    "last_error": NULLABLE_STRING,
+    "processor_uuid": NULLABLE_STRING,
+}
+STEP_TIMES: dict[str, Schema] = {
+    "created_at": TIMESTAMP,
+    "updated_at": TIMESTAMP,
+    "completed_at": NULLABLE_TIMESTAMP,
+}
 
 TASK_FIELDS: dict[str, Schema] = {
     "task_uuid": UUID,
     "name": STRING,
     "namespace": STRING,
     "version": STRING,
-    "status": {"type": "string", "enum": [state.value for state in TaskState]},
-    "context": {"type": "object"},
+    "status": TASK_STATE,
+    "context": OBJECT,
     "initiator": STRING,
     "source_system": STRING,
     "reason": STRING,
@@ -53,6 +87,8 @@ TASK_FIELDS: dict[str, Schema] = {
     "correlation_id": UUID,
     "parent_correlation_id": {**UUID, "nullable": True},
     "options": {"type": "object", "nullable": True},
+    "idempotency_key": NULLABLE_STRING,
+    "requested_at": NULLABLE_TIMESTAMP,
     "created_at": TIMESTAMP,
     "updated_at": TIMESTAMP,
     "completed_at": NULLABLE_TIMESTAMP,
@@ -61,20 +97,58 @@ TASK_FIELDS: dict[str, Schema] = {
     "in_progress_steps": INTEGER,
     "completed_steps": INTEGER,
     "failed_steps": INTEGER,
+    "ready_steps": INTEGER,
+    "execution_status": {
+        "type": "string",
+        "enum": [
+            "has_ready_steps",
+            "processing",
+            "blocked_by_failures",
+            "all_complete",
+            "waiting_for_dependencies",
+        ],
+    },
+    "recommended_action": STRING,
     "completion_percentage": {"type": "number"},
+    "health_status": STRING,
+    "steps": _array(_ref("StepReadinessStatus")),
 }
 
+CHECK: Schema = _object(
+    {"status": STRING, "message": STRING, "duration_ms": INTEGER, "last_checked": TIMESTAMP}
+)
+CHECKS: Schema = {"type": "object", "additionalProperties": _ref("Check")}
+HEALTH_INFO: Schema = _object(
+    {
+        "version": STRING,
+        "environment": STRING,
+        "database_backend": STRING,
+        "pid": INTEGER,
+        "uptime_seconds": {"type": "number"},
+        "faults": STRING,
+        "operational_state": STRING,
+    }
+)
+
 SCHEMAS: dict[str, Schema] = {
-    "Error": _object({"error": _object({"code": STRING, "message": STRING})}),
+    # tasker-core's `ApiError`: a bare variant name, or `{"<Variant>": {"message"}}` with ours
+    # (`error`: code and message) beside it.
+    "ApiError": {
+        "oneOf": [
+            {"type": "string", "enum": STRING_ERRORS},
+            _object({"error": _object({"code": STRING, "message": STRING})}),
+        ]
+    },
     "Health": _object({"status": STRING, "timestamp": TIMESTAMP, "instance_id": NULLABLE_STRING}),
     "Live": _object({"status": STRING, "timestamp": TIMESTAMP}),
-    "Check": _object({"status": STRING, "message": STRING, "duration_ms": {"type": "number"}}),
+    "Check": CHECK,
     "Ready": _object(
         {
-            "status": {"type": "string", "enum": ["ready", "not_ready"]},
+            "status": {"type": "string", "enum": ["ready"]},
             "timestamp": TIMESTAMP,
             "instance_id": NULLABLE_STRING,
-            "checks": {"type": "object", "additionalProperties": _ref("Check")},
+            "checks": CHECKS,
+            "info": HEALTH_INFO,
         }
     ),
     "HealthDetailed": _object(
@@ -82,62 +156,75 @@ SCHEMAS: dict[str, Schema] = {
             "status": {"type": "string", "enum": ["healthy", "degraded"]},
             "timestamp": TIMESTAMP,
             "instance_id": NULLABLE_STRING,
-            "checks": {"type": "object", "additionalProperties": _ref("Check")},
-            "info": _object(
-                {
-                    "version": STRING,
-                    "database_backend": STRING,
-                    "pid": INTEGER,
-                    "uptime_seconds": {"type": "number"},
-                    "faults": STRING,
-                }
-            ),
+            "checks": CHECKS,
+            "info": HEALTH_INFO,
         }
     ),
-    "TaskCreated": _object(
+    "Config": _object(
         {
+            "metadata": _object({"timestamp": TIMESTAMP, "environment": STRING, "version": STRING}),
+            "auth": OBJECT,
+            "messaging": OBJECT,
+            "deployment_mode": STRING,
+        }
+    ),
+    "TaskResponse": _object(TASK_FIELDS),
+    "StepReadinessStatus": _object(
+        {
+            "workflow_step_uuid": UUID,
             "task_uuid": UUID,
-            "status": {"type": "string", "enum": ["created"]},
-            "created_at": TIMESTAMP,
-            "step_count": INTEGER,
-            "step_mapping": {"type": "object", "additionalProperties": UUID},
+            "named_step_uuid": UUID,
+            "name": STRING,
+            "current_state": STEP_STATE,
+            **READINESS_FIELDS,
+            "backoff_request_seconds": NULLABLE_INTEGER,
+            **STEP_EXTRAS,
+            **STEP_TIMES,
         }
     ),
-    "TaskSummary": _object(TASK_FIELDS),
-    "Task": _object({**TASK_FIELDS, "steps": _array(_ref("Step"))}),
-    "TaskList": _object(
+    "StepResponse": _object(
         {
-            "tasks": _array(_ref("TaskSummary")),
+            "step_uuid": UUID,
+            "task_uuid": UUID,
+            "name": STRING,
+            **STEP_TIMES,
+            "current_state": STEP_STATE,
+            **READINESS_FIELDS,
+            **STEP_EXTRAS,
+        }
+    ),
+    "StepAuditResponse": _object(
+        {
+            "audit_uuid": UUID,
+            "workflow_step_uuid": UUID,
+            "transition_uuid": UUID,
+            "task_uuid": UUID,
+            "recorded_at": TIMESTAMP,
+            "worker_uuid": NULLABLE_STRING,
+            "correlation_id": {**UUID, "nullable": True},
+            "success": BOOLEAN,
+            "execution_time_ms": NULLABLE_INTEGER,
+            "result": ANY,
+            "step_name": STRING,
+            "from_state": NULLABLE_STRING,
+            "to_state": STRING,
+            "processor": NULLABLE_STRING,
+            "metadata": OBJECT,
+        }
+    ),
+    "TaskListResponse": _object(
+        {
+            "tasks": _array(_ref("TaskResponse")),
             "pagination": _object(
                 {
                     "page": INTEGER,
                     "per_page": INTEGER,
                     "total_count": INTEGER,
                     "total_pages": INTEGER,
-                    "has_next": {"type": "boolean"},
-                    "has_previous": {"type": "boolean"},
+                    "has_next": BOOLEAN,
+                    "has_previous": BOOLEAN,
                 }
             ),
-        }
-    ),
-    "Cancelled": _object({"task_uuid": UUID, "status": {"type": "string", "enum": ["cancelled"]}}),
-    "Step": _object(
-        {
-            "step_uuid": UUID,
-            "task_uuid": UUID,
-            "name": STRING,
-            "handler": STRING,
-            "current_state": {"type": "string", "enum": [state.value for state in StepState]},
-            "dependencies": _array(STRING),
-            "attempts": INTEGER,
-            "max_attempts": INTEGER,
-            "retryable": {"type": "boolean"},
-            "results": ANY,
-            "last_error": NULLABLE_STRING,
-            "processor_uuid": NULLABLE_STRING,
-            "created_at": TIMESTAMP,
-            "updated_at": TIMESTAMP,
-            "completed_at": NULLABLE_TIMESTAMP,
         }
     ),
     "StepTransition": _object(
@@ -150,10 +237,10 @@ SCHEMAS: dict[str, Schema] = {
             "worker_uuid": NULLABLE_STRING,
             "processor": NULLABLE_STRING,
             "success": {"type": "boolean", "nullable": True},
-            "execution_time_ms": {"type": "integer", "nullable": True},
-            "metadata": {"type": "object"},
+            "execution_time_ms": NULLABLE_INTEGER,
+            "metadata": OBJECT,
             "sort_key": INTEGER,
-            "most_recent": {"type": "boolean"},
+            "most_recent": BOOLEAN,
             "created_at": TIMESTAMP,
         }
     ),
@@ -164,37 +251,54 @@ SCHEMAS: dict[str, Schema] = {
             "from_state": NULLABLE_STRING,
             "to_state": STRING,
             "processor": NULLABLE_STRING,
-            "metadata": {"type": "object"},
+            "metadata": OBJECT,
             "sort_key": INTEGER,
-            "most_recent": {"type": "boolean"},
+            "most_recent": BOOLEAN,
             "created_at": TIMESTAMP,
         }
     ),
-    "Templates": _object(
+    "TemplateListResponse": _object(
         {
-            "templates": _array(
-                _object(
-                    {
-                        "namespace": STRING,
-                        "name": STRING,
-                        "version": STRING,
-                        "description": STRING,
-                        "steps": _array(
-                            _object(
-                                {
-                                    "name": STRING,
-                                    "handler": STRING,
-                                    "dependencies": _array(STRING),
-                                    "repeat": STRING,
-                                },
-                                required=["name", "handler", "dependencies"],
-                            )
-                        ),
-                    }
-                )
-            )
+            "namespaces": _array(
+                _object({"name": STRING, "description": NULLABLE_STRING, "template_count": INTEGER})
+            ),
+            "templates": _array(_object({"namespace": STRING, "name": STRING, "version": STRING})),
+            "total_count": INTEGER,
         }
     ),
+    "TemplateDetail": _object(
+        {"namespace": STRING, "name": STRING, "version": STRING, "steps": _array(OBJECT)}
+    ),
+    # tasker-core's `StepManualAction`, one alternative per action.
+    "StepManualAction": {
+        "oneOf": [
+            _object(
+                {
+                    "action_type": {"type": "string", "enum": ["reset_for_retry"]},
+                    "reason": TEXT,
+                    "reset_by": TEXT,
+                }
+            ),
+            _object(
+                {
+                    "action_type": {"type": "string", "enum": ["resolve_manually"]},
+                    "reason": TEXT,
+                    "resolved_by": TEXT,
+                }
+            ),
+            _object(
+                {
+                    "action_type": {"type": "string", "enum": ["complete_manually"]},
+                    "reason": TEXT,
+                    "completed_by": TEXT,
+                    "completion_data": _object(
+                        {"result": ANY, "metadata": {"type": "object", "nullable": True}},
+                        required=["result"],
+                    ),
+                }
+            ),
+        ]
+    },
 }
 
 
@@ -205,25 +309,32 @@ REQUEST_FIELDS: dict[str, Schema] = {
     "tags": {**_array(TEXT), "maxItems": MAX_TAGS},
     "priority": {
         "type": "integer",
-        "minimum": PRIORITY_RANGE[0],
-        "maximum": PRIORITY_RANGE[1],
-        "default": 0,
+        "minimum": INT32[0],
+        "maximum": INT32[1],
+        "nullable": True,
     },
-    "correlation_id": {**UUID, "nullable": True},
+    "requested_at": TIMESTAMP,
+    "correlation_id": UUID,
     "parent_correlation_id": {**UUID, "nullable": True},
+    "idempotency_key": {**TEXT, "nullable": True},
     "options": {"type": "object", "nullable": True},
 }
+REQUIRED_REQUEST = [
+    "name",
+    "namespace",
+    "version",
+    "context",
+    "initiator",
+    "source_system",
+    "reason",
+    "tags",
+    "requested_at",
+    "correlation_id",
+]
 
 
 def _context_field(field: ContextField) -> Schema:
-    schema: Schema = {"type": field.type}
-    if field.minimum is not None:
-        schema["minimum"] = field.minimum
-    if field.maximum is not None:
-        schema["maximum"] = field.maximum
-    if field.multiple_of is not None:
-        schema["multipleOf"] = field.multiple_of
-    return schema
+    return field.json_schema()
 
 
 def task_request_schema(templates: list[TaskTemplate]) -> Schema:
@@ -246,7 +357,14 @@ def task_request_schema(templates: list[TaskTemplate]) -> Schema:
                     "context": context,
                     **REQUEST_FIELDS,
                 },
-                required=["name", "namespace", "context"],
+                required=[
+                    *REQUIRED_REQUEST,
+                    *(
+                        ["idempotency_key"]
+                        if template.identity_strategy == "caller_provided"
+                        else []
+                    ),
+                ],
             )
         )
     return {"oneOf": variants}

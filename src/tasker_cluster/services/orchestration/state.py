@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from ..auth import AuthSettings
 from ..errors import PayloadTooLargeError
 from ..settings import ServiceSettings
 from ..store.database import Database
@@ -26,6 +27,7 @@ class OrchestrationState:
     templates: TemplateRegistry
     metrics: OrchestrationMetrics
     loop: OrchestrationLoop
+    auth: AuthSettings = field(default_factory=AuthSettings)
     started_at: float = field(default_factory=time.monotonic)
     # Only used by the `stale_reads` fault: task uuid -> (expires at, response body).
     read_cache: dict[str, tuple[float, dict[str, Any]]] = field(default_factory=dict)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -12,16 +14,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..errors import StepNotFoundError, TaskNotFoundError, TaskUuidCollisionError
+from ..errors import (
+    DuplicateTaskError,
+    InvalidFieldError,
+    StepNotFoundError,
+    TaskNotFoundError,
+    TaskUuidCollisionError,
+)
 from ..faults import STALE_READ_SECONDS, Fault
 from ..store import reads
 from ..store.cancellation import cancel_task
 from ..store.database import ConstraintViolationError, Row, Transaction
-from ..store.tasks import NewTask, insert_task
+from ..store.tasks import NewTask, TaskRequest, insert_task
 from .state import OrchestrationState
-from .validation import parse_task_list_query, parse_task_request, path_uuid
+from .validation import check_storable, parse_task_list_query, parse_task_request, path_uuid
 from .views import (
-    step_states,
+    Readiness,
+    audit_view,
     step_transition_view,
     step_view,
     task_transition_view,
@@ -43,7 +52,12 @@ async def task(request: Request) -> JSONResponse:
 
 
 def _task_uuid(request: Request) -> str:
-    return path_uuid(request.path_params["task_uuid"], "task_uuid")
+    """The task uuid of the path; one that is not a UUID names no task (404)."""
+    text = request.path_params["task_uuid"]
+    task_uuid = path_uuid(text, "task_uuid")
+    if task_uuid is None:
+        raise TaskNotFoundError(text)
+    return task_uuid
 
 
 def _new_task_uuid(state: OrchestrationState) -> str:
@@ -52,32 +66,75 @@ def _new_task_uuid(state: OrchestrationState) -> str:
     return str(uuid.uuid4())
 
 
+def identity_hash(request: TaskRequest, strategy: str) -> str:
+    """tasker-core's task identity: an `idempotency_key` wins; else `strict` hashes the named
+    task and its context, `always_unique` makes every request new."""
+    named = f"{request.namespace}/{request.name}/{request.version}"
+    if request.idempotency_key is not None:
+        material = f"{named}\nkey:{request.idempotency_key}"
+    elif strategy == "always_unique":
+        material = f"{named}\nunique:{uuid.uuid4()}"
+    else:
+        context = json.dumps(request.context, sort_keys=True, separators=(",", ":"))
+        material = f"{named}\ncontext:{context}"
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _full_task(transaction: Transaction, task_uuid: str) -> dict[str, Any]:
+    row = reads.get_task(transaction, task_uuid)
+    if row is None:
+        raise TaskNotFoundError(task_uuid)
+    return task_view(row, reads.get_steps(transaction, task_uuid))
+
+
 async def create_task(request: Request) -> JSONResponse:
     state = OrchestrationState.of(request)
     task_request = parse_task_request(await state.read_body(request))
     template = state.templates.get(task_request.namespace, task_request.name, task_request.version)
+    check_storable(task_request)
+    strategy = template.identity_strategy
+    if strategy == "caller_provided" and task_request.idempotency_key is None:
+        raise InvalidFieldError(
+            "idempotency_key",
+            "a string (the template's identity strategy is caller_provided)",
+            missing=True,
+        )
+    if not isinstance(task_request.context, dict):
+        raise InvalidFieldError("context", "a JSON object", task_request.context)
     context = template.validated_context(task_request.context)
     task = NewTask(
         task_uuid=_new_task_uuid(state),
         request=dataclasses.replace(task_request, context=context),
         steps=template.expand(context),
+        identity_hash=identity_hash(dataclasses.replace(task_request, context=context), strategy),
     )
-    now = time.time()
+
+    def existing(transaction: Transaction) -> dict[str, Any] | None:
+        row = reads.task_by_identity(transaction, task.identity_hash)
+        if row is None:
+            return None
+        if task_request.idempotency_key is None:
+            raise DuplicateTaskError(row["task_uuid"], task.identity_hash)
+        return _full_task(transaction, row["task_uuid"])
+
+    def insert(transaction: Transaction) -> dict[str, Any]:
+        found = existing(transaction)
+        if found is not None:
+            return found
+        insert_task(transaction, task, state.instance, time.time())
+        return _full_task(transaction, task.task_uuid)
+
     try:
-        mapping = await run_in_threadpool(
-            state.database.write, lambda tx: insert_task(tx, task, state.instance, now)
-        )
+        body = await run_in_threadpool(state.database.write, insert)
     except ConstraintViolationError:
-        raise TaskUuidCollisionError(task.task_uuid) from None
-    state.metrics.tasks_created.inc()
-    state.loop.wake()
-    body = {
-        "task_uuid": task.task_uuid,
-        "status": "created",
-        "created_at": state.iso(now),
-        "step_count": len(mapping),
-        "step_mapping": mapping,
-    }
+        # A concurrent create with the same identity won, or (weak_task_uuid) the uuid clashed.
+        found = await run_in_threadpool(state.database.read, existing)
+        if found is None:
+            raise TaskUuidCollisionError(task.task_uuid) from None
+        body = found
+    if body["task_uuid"] == task.task_uuid:
+        state.metrics.tasks_created.inc()
+        state.loop.wake()
     return JSONResponse(body, status_code=201)
 
 
@@ -86,13 +143,11 @@ async def list_tasks(request: Request) -> JSONResponse:
 
     def load(transaction: Transaction) -> dict[str, Any]:
         offset = (query.page - 1) * query.per_page
-        rows, total = reads.list_tasks(
-            transaction, offset, query.per_page, query.namespace, query.status
-        )
-        counts = reads.step_state_counts(transaction, [row["task_uuid"] for row in rows])
+        rows, total = reads.list_tasks(transaction, offset, query.per_page, query.filters)
+        steps = reads.get_steps_of(transaction, [row["task_uuid"] for row in rows])
         pages = (total + query.per_page - 1) // query.per_page
         return {
-            "tasks": [task_view(row, counts[row["task_uuid"]]) for row in rows],
+            "tasks": [task_view(row, steps[row["task_uuid"]]) for row in rows],
             "pagination": {
                 "page": query.page,
                 "per_page": query.per_page,
@@ -113,38 +168,39 @@ async def get_task(request: Request) -> JSONResponse:
     cached = state.read_cache.get(task_uuid) if stale else None
     if cached is not None and cached[0] > time.monotonic():
         return JSONResponse(cached[1])
-
-    def load(transaction: Transaction) -> dict[str, Any]:
-        row = reads.get_task(transaction, task_uuid)
-        if row is None:
-            raise TaskNotFoundError(task_uuid)
-        steps = reads.get_steps(transaction, task_uuid)
-        return {**task_view(row, step_states(steps)), "steps": [step_view(s) for s in steps]}
-
-    body = await run_in_threadpool(state.database.read, load)
+    body = await run_in_threadpool(state.database.read, lambda tx: _full_task(tx, task_uuid))
     if stale:
         state.read_cache[task_uuid] = (time.monotonic() + STALE_READ_SECONDS, body)
     return JSONResponse(body)
 
 
 async def cancel(request: Request) -> JSONResponse:
+    """Cancel the task (and its unfinished steps); answers the task as it is now."""
     state = OrchestrationState.of(request)
     task_uuid = _task_uuid(request)
     dialect = state.database.dialect
-    await run_in_threadpool(
-        state.database.write,
-        lambda tx: cancel_task(tx, dialect, task_uuid, state.instance, time.time()),
-    )
-    return JSONResponse({"task_uuid": task_uuid, "status": "cancelled"})
+
+    def write(transaction: Transaction) -> dict[str, Any]:
+        cancel_task(transaction, dialect, task_uuid, state.instance, time.time())
+        return _full_task(transaction, task_uuid)
+
+    return JSONResponse(await run_in_threadpool(state.database.write, write))
 
 
-def _require_task(transaction: Transaction, task_uuid: str) -> None:
-    if reads.get_task(transaction, task_uuid) is None:
+def _require_task(transaction: Transaction, task_uuid: str) -> Row:
+    row = reads.get_task(transaction, task_uuid)
+    if row is None:
         raise TaskNotFoundError(task_uuid)
+    return row
 
 
 def _step_uuids(request: Request) -> tuple[str, str]:
-    return _task_uuid(request), path_uuid(request.path_params["step_uuid"], "step_uuid")
+    task_uuid = _task_uuid(request)
+    text = request.path_params["step_uuid"]
+    step_uuid = path_uuid(text, "step_uuid")
+    if step_uuid is None:
+        raise StepNotFoundError(task_uuid, text)
+    return task_uuid, step_uuid
 
 
 def _require_step(transaction: Transaction, task_uuid: str, step_uuid: str) -> Row:
@@ -161,31 +217,45 @@ async def _read(request: Request, load: Callable[[Transaction], Any]) -> JSONRes
     return JSONResponse(await run_in_threadpool(database.read, load))
 
 
-async def _task_rows(
-    request: Request,
-    fetch: Callable[[Transaction, str], list[Row]],
-    view: Callable[[Row], dict[str, Any]],
-) -> JSONResponse:
-    """The views of the rows `fetch` reads for the task in the path (404 if it is unknown)."""
-    task_uuid = _task_uuid(request)
+def step_document(transaction: Transaction, task_uuid: str, step_uuid: str) -> dict[str, Any]:
+    step = _require_step(transaction, task_uuid, step_uuid)
+    return step_view(step, Readiness(reads.get_steps(transaction, task_uuid)))
+
+
+async def list_steps(request: Request) -> JSONResponse:
+    """The task's steps; upstream documents no 404 here, so an unknown task has none."""
+    task_uuid = path_uuid(request.path_params["task_uuid"], "task_uuid")
 
     def load(transaction: Transaction) -> list[dict[str, Any]]:
-        _require_task(transaction, task_uuid)
-        return [view(row) for row in fetch(transaction, task_uuid)]
+        if task_uuid is None:
+            return []
+        steps = reads.get_steps(transaction, task_uuid)
+        readiness = Readiness(steps)
+        return [step_view(step, readiness) for step in steps]
 
     return await _read(request, load)
 
 
-async def list_steps(request: Request) -> JSONResponse:
-    return await _task_rows(request, reads.get_steps, step_view)
-
-
 async def get_step(request: Request) -> JSONResponse:
     task_uuid, step_uuid = _step_uuids(request)
-    return await _read(request, lambda tx: step_view(_require_step(tx, task_uuid, step_uuid)))
+    return await _read(request, lambda tx: step_document(tx, task_uuid, step_uuid))
 
 
 async def step_audit(request: Request) -> JSONResponse:
+    """One `StepAuditResponse` per result recorded for the step."""
+    task_uuid, step_uuid = _step_uuids(request)
+
+    def load(transaction: Transaction) -> list[dict[str, Any]]:
+        task = reads.get_task(transaction, task_uuid)
+        _require_step(transaction, task_uuid, step_uuid)
+        correlation = task["correlation_id"] if task else None
+        return [audit_view(r, correlation) for r in reads.step_results(transaction, step_uuid)]
+
+    return await _read(request, load)
+
+
+async def step_transitions(request: Request) -> JSONResponse:
+    """Ours: every transition of the step, in order."""
     task_uuid, step_uuid = _step_uuids(request)
 
     def load(transaction: Transaction) -> list[dict[str, Any]]:
@@ -196,4 +266,10 @@ async def step_audit(request: Request) -> JSONResponse:
 
 
 async def task_transitions(request: Request) -> JSONResponse:
-    return await _task_rows(request, reads.task_transitions, task_transition_view)
+    task_uuid = _task_uuid(request)
+
+    def load(transaction: Transaction) -> list[dict[str, Any]]:
+        _require_task(transaction, task_uuid)
+        return [task_transition_view(row) for row in reads.task_transitions(transaction, task_uuid)]
+
+    return await _read(request, load)

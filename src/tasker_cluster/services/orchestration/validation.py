@@ -8,9 +8,9 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from ...states import TaskState
 from ..errors import InvalidFieldError, InvalidParameterError, MalformedJsonError
 from ..store.tasks import TaskRequest
 
@@ -89,45 +89,111 @@ def _object(value: object, field: str, nullable: bool) -> dict[str, Any] | None:
     return value
 
 
+REQUIRED_TEXT = ("name", "namespace", "version", "initiator", "source_system", "reason")
+INT32 = (-(2**31), 2**31 - 1)
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$")
+
+
+def _required_text(data: Mapping[str, Any], field: str) -> str:
+    if field not in data:
+        raise InvalidFieldError(field, "a string", missing=True)
+    value = data[field]
+    if not isinstance(value, str):
+        raise InvalidFieldError(field, "a string", value)
+    return value
+
+
+def _timestamp(value: object, field: str) -> float:
+    """An RFC 3339 date-time as seconds since the epoch (UTC when it names no offset)."""
+    rule = "an RFC 3339 date-time like 2026-01-31T12:00:00Z"
+    if not isinstance(value, str) or not DATE_TIME.fullmatch(value):
+        raise InvalidFieldError(field, rule, value)
+    text = value.upper().replace(" ", "T").replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidFieldError(field, rule, value) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
 def parse_task_request(body: bytes) -> TaskRequest:
+    """tasker-core's `TaskRequest`: every field it requires (`name, namespace, version,
+    context, initiator, source_system, reason, tags, requested_at, correlation_id`), typed as
+    its schema types them; what the template accepts is checked afterwards (`check_storable`,
+    the template's context rules)."""
     data = decode_json(body)
     if not isinstance(data, dict):
-        raise InvalidFieldError("body", "a JSON object", data)
+        raise InvalidFieldError("body", "a JSON object (a TaskRequest)", data)
+    texts = {field: _required_text(data, field) for field in REQUIRED_TEXT}
     if "context" not in data:
         raise InvalidFieldError("context", "a JSON object", missing=True)
-    context = _object(data["context"], "context", nullable=False)
-    tags = data.get("tags", [])
-    if not _text_list(tags):
-        raise InvalidFieldError(
-            "tags", f"an array of at most {MAX_TAGS} strings without NUL characters", tags
-        )
-    priority = data.get("priority", 0)
-    low, high = PRIORITY_RANGE
-    if isinstance(priority, bool) or not isinstance(priority, int) or not low <= priority <= high:
-        raise InvalidFieldError("priority", f"an integer in {low}..{high}", priority)
-    correlation = data.get("correlation_id")
+    context = data["context"]
+    if "tags" not in data:
+        raise InvalidFieldError("tags", "an array of strings", missing=True)
+    tags = data["tags"]
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise InvalidFieldError("tags", "an array of strings", tags)
+    if "requested_at" not in data:
+        raise InvalidFieldError("requested_at", "an RFC 3339 date-time", missing=True)
+    requested_at = _timestamp(data["requested_at"], "requested_at")
+    if "correlation_id" not in data:
+        raise InvalidFieldError("correlation_id", "a UUID string", missing=True)
+    correlation = _uuid(data["correlation_id"], "correlation_id")
+    priority = data.get("priority")
+    low, high = INT32
+    if priority is not None and (
+        isinstance(priority, bool) or not isinstance(priority, int) or not low <= priority <= high
+    ):
+        raise InvalidFieldError("priority", "a 32-bit integer or null", priority)
     parent = data.get("parent_correlation_id")
+    key = data.get("idempotency_key")
+    if key is not None and not isinstance(key, str):
+        raise InvalidFieldError("idempotency_key", "a string or null", key)
     return TaskRequest(
-        name=_text(data, "name", None, pattern=True),
-        namespace=_text(data, "namespace", None, pattern=True),
-        version=_text(data, "version", "1.0.0", pattern=True),
-        context=context or {},
-        initiator=_text(data, "initiator", ""),
-        source_system=_text(data, "source_system", ""),
-        reason=_text(data, "reason", ""),
+        name=texts["name"],
+        namespace=texts["namespace"],
+        version=texts["version"],
+        context=context,
+        initiator=texts["initiator"],
+        source_system=texts["source_system"],
+        reason=texts["reason"],
         tags=list(tags),
-        priority=priority,
-        correlation_id=str(uuid.uuid4())
-        if correlation is None
-        else _uuid(correlation, "correlation_id"),
+        priority=priority or 0,
+        correlation_id=correlation,
         parent_correlation_id=None if parent is None else _uuid(parent, "parent_correlation_id"),
         options=_object(data.get("options"), "options", nullable=True),
+        requested_at=requested_at,
+        idempotency_key=key,
     )
 
 
-def path_uuid(value: str, name: str) -> str:
+def check_storable(request: TaskRequest) -> None:
+    """Text every backend can store: at most 1000 characters, no NUL, valid UTF-8."""
+    for field in ("initiator", "source_system", "reason"):
+        value = getattr(request, field)
+        if not _storable(value):
+            raise InvalidFieldError(
+                field, f"a string of at most {TEXT_LIMIT} characters without NUL", value
+            )
+    if not _text_list(request.tags):
+        raise InvalidFieldError(
+            "tags", f"an array of at most {MAX_TAGS} strings without NUL characters", request.tags
+        )
+    key = request.idempotency_key
+    if key is not None and not _storable(key):
+        raise InvalidFieldError("idempotency_key", "a string of at most 1000 characters", key)
+    if request.options is not None and "\\u0000" in json.dumps(request.options):
+        raise InvalidFieldError("options", "an object without NUL characters", request.options)
+
+
+def path_uuid(value: str, name: str) -> str | None:
+    """The canonical form of a path UUID, or None when `value` is not one: upstream types
+    these parameters as plain strings, so a non-UUID is simply a task or step that does not
+    exist (404), not a malformed request."""
     if not UUID_TEXT.fullmatch(value):
-        raise InvalidParameterError(name, value, "a UUID")
+        return None
     return str(uuid.UUID(value))
 
 
@@ -135,29 +201,38 @@ def path_uuid(value: str, name: str) -> str:
 class TaskListQuery:
     page: int
     per_page: int
-    namespace: str | None
-    status: str | None
+    filters: dict[str, str]
 
 
-def _positive(query: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+def _count(query: Mapping[str, str], name: str, default: int, maximum: int) -> int:
+    """A non-negative integer parameter (upstream: minimum 0); 0 means the default, and a
+    value above `maximum` is clamped to it."""
     text = query.get(name)
-    if text is None:
+    if text is None or text == "":
         return default
-    if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= maximum:
-        raise InvalidParameterError(name, text, f"an integer in 1..{maximum}")
-    return int(text)
+    if not re.fullmatch(r"\+?[0-9]{1,12}", text.strip()):
+        raise InvalidParameterError(name, text, "an integer of 0 or more")
+    value = int(text)
+    return min(value, maximum) if value else default
 
 
 def parse_task_list_query(query: Mapping[str, str]) -> TaskListQuery:
-    namespace = query.get("namespace")
-    if namespace is not None and not IDENTIFIER.fullmatch(namespace):
-        raise InvalidParameterError("namespace", namespace, IDENTIFIER_RULE)
-    status = query.get("status")
-    if status is not None and status not in {state.value for state in TaskState}:
-        raise InvalidParameterError("status", status, "a task state: " + ", ".join(TaskState))
+    filters = {
+        name: query[name]
+        for name in ("namespace", "status", "initiator", "source_system")
+        if query.get(name) is not None
+    }
     return TaskListQuery(
-        page=_positive(query, "page", 1, 1_000_000),
-        per_page=_positive(query, "per_page", 25, MAX_PER_PAGE),
-        namespace=namespace,
-        status=status,
+        page=_count(query, "page", 1, 1_000_000_000),
+        per_page=_count(query, "per_page", 25, MAX_PER_PAGE),
+        filters=filters,
     )
+
+
+def optional_int(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter where upstream documents no 400: an unreadable or
+    out-of-range value falls back to `default` or is clamped."""
+    text = query.get(name)
+    if text is None or not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):
+        return default
+    return max(low, min(high, int(text)))

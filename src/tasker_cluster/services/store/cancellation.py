@@ -12,12 +12,16 @@ from .transitions import StepTransition, record_step_transitions
 def cancel_task(
     transaction: Transaction, dialect: Dialect, task_uuid: str, processor: str | None, now: float
 ) -> None:
-    """Cancel the task and every step that has not finished; 404/409 errors as documented."""
+    """Cancel the task and every step that has not finished; 404 for an unknown task, 409 for one
+    that finished otherwise.
+    Cancelling a cancelled task again changes nothing (and answers it, as a first cancel)."""
     row = transaction.fetch_one(
         f"SELECT status FROM tasks WHERE task_uuid = ?{dialect.lock_row}", (task_uuid,)
     )
     if row is None:
         raise TaskNotFoundError(task_uuid)
+    if row["status"] == TaskState.CANCELLED:
+        return
     if row["status"] in TASK_TERMINAL:
         raise TaskAlreadyTerminalError(task_uuid, row["status"])
     move_task(

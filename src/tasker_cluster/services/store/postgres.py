@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
+from ...secrets import redact_url
 from ..wakeup import NOTIFY_SQL
 from .database import (
     ConstraintViolationError,
@@ -37,10 +37,6 @@ _TRANSIENT = (
 )
 
 
-def redacted(url: str) -> str:
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
-
-
 class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
     """Concurrent schema creators are serialized by an advisory lock."""
 
@@ -56,7 +52,7 @@ class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
                 self.url, autocommit=True, row_factory=dict_row, connect_timeout=5
             )
         except psycopg.OperationalError as error:
-            raise DatabaseUnavailableError(redacted(self.url), str(error).strip()) from error
+            raise DatabaseUnavailableError(redact_url(self.url), str(error).strip()) from error
 
     def _is_broken(self, connection: psycopg.Connection[Row]) -> bool:
         return connection.closed or connection.broken
@@ -84,7 +80,7 @@ class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
     ) -> Exception | None:
         """A failure of the connection itself; other errors are the statement's."""
         if isinstance(error, psycopg.OperationalError) and self._is_broken(connection):
-            return DatabaseUnavailableError(redacted(self.url), str(error).strip())
+            return DatabaseUnavailableError(redact_url(self.url), str(error).strip())
         return None
 
     def _lock_schema(self, transaction: Transaction) -> None:

@@ -31,6 +31,9 @@ _STATEMENTS = (
         correlation_id TEXT NOT NULL,
         parent_correlation_id TEXT,
         options TEXT,
+        requested_at {ts},
+        idempotency_key TEXT,
+        identity_hash TEXT NOT NULL UNIQUE,
         created_at {ts} NOT NULL,
         updated_at {ts} NOT NULL,
         completed_at {ts},
@@ -104,6 +107,21 @@ _STATEMENTS = (
     " ON workflow_step_transitions (step_uuid, sort_key)",
     "CREATE INDEX IF NOT EXISTS workflow_step_transitions_task_idx"
     " ON workflow_step_transitions (task_uuid)",
+    """CREATE TABLE IF NOT EXISTS tasks_dlq (
+        dlq_entry_uuid TEXT PRIMARY KEY,
+        task_uuid TEXT NOT NULL UNIQUE REFERENCES tasks (task_uuid),
+        original_state TEXT NOT NULL,
+        dlq_reason TEXT NOT NULL,
+        dlq_timestamp {ts} NOT NULL,
+        resolution_status TEXT NOT NULL,
+        resolution_notes TEXT,
+        resolved_by TEXT,
+        resolution_timestamp {ts},
+        metadata TEXT,
+        task_snapshot TEXT NOT NULL,
+        created_at {ts} NOT NULL,
+        updated_at {ts} NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS queue_messages (
         msg_id {serial},
         queue_name TEXT NOT NULL,

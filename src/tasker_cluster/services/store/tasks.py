@@ -46,6 +46,8 @@ class TaskRequest:
     correlation_id: str
     parent_correlation_id: str | None
     options: dict[str, Any] | None
+    requested_at: float | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class NewTask:
     task_uuid: str
     request: TaskRequest
     steps: Sequence[StepSpec]
+    identity_hash: str
 
 
 def insert_task(
@@ -63,8 +66,8 @@ def insert_task(
     transaction.execute(
         "INSERT INTO tasks (task_uuid, name, namespace, version, status, context, initiator,"
         " source_system, reason, tags, priority, correlation_id, parent_correlation_id, options,"
-        " created_at, updated_at, work_after) VALUES"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " requested_at, idempotency_key, identity_hash, created_at, updated_at, work_after)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             task.task_uuid,
             request.name,
@@ -80,6 +83,9 @@ def insert_task(
             request.correlation_id,
             request.parent_correlation_id,
             None if request.options is None else json.dumps(request.options),
+            request.requested_at,
+            request.idempotency_key,
+            task.identity_hash,
             now,
             now,
             now,

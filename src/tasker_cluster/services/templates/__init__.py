@@ -1,10 +1,12 @@
-"""Built-in task templates, stored as JSON data files next to this module."""
+"""Task templates: the built-in ones (tasker-core YAML files next to this module) and those of
+the `TASKER_TEMPLATE_PATH` directory, which add to them or replace them by
+namespace/name/version."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from importlib import resources
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
 
 from ..errors import TemplateNotFoundError
 from .model import ContextField, StepSpec, StepTemplate, TaskTemplate, parse_template
@@ -19,6 +21,22 @@ __all__ = [
 ]
 
 
+DEFAULT_ENVIRONMENT = "development"
+BUILTIN_FOLDER = Path(__file__).parent
+
+
+@cache
+def _builtin_templates(environment: str = DEFAULT_ENVIRONMENT) -> tuple[TaskTemplate, ...]:
+    """The YAML files of this package, parsed once per process and environment."""
+    from .yaml_format import parse_yaml  # noqa: PLC0415 - yaml only when templates are read
+
+    # a plain folder read: importlib.resources alone costs about 20 ms of import time
+    return tuple(
+        parse_yaml(f"{__name__}/{path.name}", path.read_text(encoding="utf-8"), environment)
+        for path in sorted(BUILTIN_FOLDER.glob("*.yaml"))
+    )
+
+
 class TemplateRegistry:
     """Templates by `(namespace, name, version)`."""
 
@@ -27,13 +45,20 @@ class TemplateRegistry:
 
     @classmethod
     def builtin(cls) -> TemplateRegistry:
-        folder = resources.files(__name__)
-        templates = [
-            parse_template(entry.name, json.loads(entry.read_text(encoding="utf-8")))
-            for entry in sorted(folder.iterdir(), key=lambda item: item.name)
-            if entry.name.endswith(".json")
-        ]
-        return cls(templates)
+        return cls(_builtin_templates())
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> TemplateRegistry:
+        """The built-in templates, plus those of `TASKER_TEMPLATE_PATH` (which win); the
+        `environments.<TASKER_ENV>` overrides of the templates apply."""
+        environment = environ.get("TASKER_ENV") or DEFAULT_ENVIRONMENT
+        builtin = _builtin_templates(environment)
+        folder = environ.get("TASKER_TEMPLATE_PATH")
+        if not folder:
+            return cls(builtin)
+        from .yaml_format import load_directory  # noqa: PLC0415 - yaml only when needed
+
+        return cls([*builtin, *load_directory(Path(folder), environment)])
 
     def get(self, namespace: str, name: str, version: str) -> TaskTemplate:
         try:

@@ -10,7 +10,15 @@ from typing import Any
 from ..errors import InvalidFieldError, TemplateError
 
 REPEAT_MARK = "{i}"
-_TYPE_NAMES = {"integer": "an integer", "number": "a number", "string": "a string"}
+_TYPE_NAMES = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "any": "a value",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,17 @@ class ContextField:
         if self.multiple_of:
             text += f" and a multiple of {self.multiple_of}"
         return text
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema property (no `type` when any value is accepted)."""
+        schema: dict[str, Any] = {} if self.type == "any" else {"type": self.type}
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.multiple_of is not None:
+            schema["multipleOf"] = self.multiple_of
+        return schema
 
     def check(self, value: object) -> None:
         field = f"context.{self.key}"
@@ -98,6 +117,7 @@ class TaskTemplate:
     description: str
     context_fields: tuple[ContextField, ...]
     steps: tuple[StepTemplate, ...]
+    identity_strategy: str = "strict"
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -144,8 +164,45 @@ class TaskTemplate:
             "steps": [step.describe() for step in self.steps],
         }
 
+    def summary(self) -> dict[str, Any]:
+        """Upstream's `TemplateSummary` (and our step list beside it)."""
+        return {**self.describe(), "step_count": len(self.steps)}
+
+    def detail(self) -> dict[str, Any]:
+        """Upstream's `TemplateDetail`."""
+        return {
+            "namespace": self.namespace,
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "configuration": {
+                "identity_strategy": self.identity_strategy,
+                "context": {field.key: field.describe() for field in self.context_fields},
+            },
+            "steps": [
+                {
+                    **step.describe(),
+                    "description": None,
+                    "default_retryable": step.retryable,
+                    "default_max_attempts": step.max_attempts,
+                }
+                for step in self.steps
+            ],
+        }
+
+
+IDENTITY_STRATEGIES = frozenset({"strict", "caller_provided", "always_unique"})
+
 
 def _has_type(value: object, type_name: str) -> bool:
+    if type_name == "any":
+        return True
+    if type_name == "boolean":
+        return isinstance(value, bool)
+    if type_name == "object":
+        return isinstance(value, dict)
+    if type_name == "array":
+        return isinstance(value, list)
     if isinstance(value, bool):
         return False
     if type_name == "integer":
@@ -174,14 +231,20 @@ def parse_template(source: str, data: object) -> TaskTemplate:
             description=data.get("description", ""),
             context_fields=fields,
             steps=steps,
+            identity_strategy=data.get("identity_strategy", "strict"),
         )
+        if template.identity_strategy not in IDENTITY_STRATEGIES:
+            raise ValueError(
+                f"identity_strategy must be one of {sorted(IDENTITY_STRATEGIES)},"
+                f" got {template.identity_strategy!r}"
+            )
     except (KeyError, TypeError, ValueError) as error:
         raise TemplateError(source, f"{type(error).__name__}: {error}") from error
-    _check_structure(source, template)
+    check_structure(source, template)
     return template
 
 
-def _check_structure(source: str, template: TaskTemplate) -> None:
+def check_structure(source: str, template: TaskTemplate) -> None:
     seen: set[str] = set()
     keys = {field.key for field in template.context_fields}
     for step in template.steps:

@@ -9,6 +9,7 @@ import sys
 
 from starlette.types import ASGIApp
 
+from ..auth import AuthSettings
 from ..errors import InvalidEnvironmentError
 from ..handlers import HandlerRegistry
 from ..identity import resolve_worker_id
@@ -36,7 +37,7 @@ def _parse_arguments(argv: list[str]) -> argparse.Namespace:
 
 
 def build(settings: ServiceSettings, database: Database, worker_id: str) -> ASGIApp:
-    registry = TemplateRegistry.builtin()
+    registry = TemplateRegistry.from_environ(os.environ)
     namespaces = list(settings.worker_namespaces or registry.namespaces())
     for namespace in set(namespaces) - set(registry.namespaces()):
         logger.warning("no template uses namespace %s; its queue will stay empty", namespace)
@@ -49,7 +50,8 @@ def build(settings: ServiceSettings, database: Database, worker_id: str) -> ASGI
         metrics=WorkerMetrics(settings.instance_id or worker_id),
     )
     templates = registry.in_namespaces(namespaces)
-    return build_app(WorkerState(settings, worker_id, database, runner, templates))
+    auth = AuthSettings.from_environ(os.environ)
+    return build_app(WorkerState(settings, worker_id, database, runner, templates, auth))
 
 
 def main(argv: list[str] | None = None) -> int:

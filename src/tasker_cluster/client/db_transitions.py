@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tasker_cluster.client.api import UuidLike
+from tasker_cluster.client.errors import TransitionsUnreadableError
 from tasker_cluster.client.transitions import StepTransition, TaskTransition
-from tasker_cluster.testing.databases import redacted
-from tasker_cluster.testing.errors import TransitionsUnreadableError
+from tasker_cluster.secrets import redact_url
 
 SCHEMA = "tasker"
 TASK_QUERY = f"""
@@ -38,15 +38,19 @@ class DatabaseTransitions:
 
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
-        self.label = f"database {redacted(database_url)}"
+        self.label = f"database {redact_url(database_url)}"
 
     async def task_transitions(self, task_uuid: UuidLike) -> tuple[TaskTransition, ...]:
         rows = await asyncio.to_thread(self._query, TASK_QUERY, str(task_uuid))
         return tuple(TaskTransition.parse(_task_row(row), self.label) for row in rows)
 
-    async def step_transitions(self, task_uuid: UuidLike) -> tuple[StepTransition, ...]:
+    async def step_transitions(
+        self, task_uuid: UuidLike, step_uuid: UuidLike | None = None
+    ) -> tuple[StepTransition, ...]:
+        """The task's step transitions, of one step when `step_uuid` is given."""
         rows = await asyncio.to_thread(self._query, STEP_QUERY, str(task_uuid))
-        return tuple(StepTransition.parse(_step_row(row), self.label) for row in rows)
+        found = (StepTransition.parse(_step_row(row), self.label) for row in rows)
+        return tuple(t for t in found if step_uuid is None or str(t.step_uuid) == str(step_uuid))
 
     def _query(self, sql: str, task_uuid: str) -> list[Mapping[str, Any]]:
         import psycopg  # noqa: PLC0415 - only deployments read through the database pay for it
@@ -57,7 +61,7 @@ class DatabaseTransitions:
                 return list(connection.cursor(row_factory=dict_row).execute(sql, (task_uuid,)))
         except psycopg.Error as error:
             raise TransitionsUnreadableError(
-                redacted(self.database_url), str(error).strip()
+                redact_url(self.database_url), str(error).strip()
             ) from None
 
 

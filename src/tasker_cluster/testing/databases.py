@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from tasker_cluster.layout import DATABASE_FILE
 from tasker_cluster.secrets import redact_url
 from tasker_cluster.testing.errors import DatabaseSetupError
 
@@ -34,7 +35,7 @@ class ScratchDatabase:
 def sqlite_database(cluster_dir: Path) -> ScratchDatabase:
     data_dir = cluster_dir / ".data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    return ScratchDatabase(f"sqlite:///{data_dir / 'tasker.sqlite3'}", "sqlite")
+    return ScratchDatabase(f"sqlite:///{(data_dir / DATABASE_FILE).absolute()}", "sqlite")
 
 
 def postgres_database(admin_url: str) -> ScratchDatabase:

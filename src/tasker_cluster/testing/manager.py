@@ -97,7 +97,7 @@ class MultiInstanceTestManager:
                 f"set up a cluster with db={db!r}", "unknown database", "Use sqlite or postgres."
             )
         self._owns_dir = cluster_dir is None
-        self._cluster_dir = Path(cluster_dir or tempfile.mkdtemp(prefix="tasker-test-"))
+        self._cluster_dir = Path(cluster_dir or tempfile.mkdtemp(prefix="tasker-test-")).absolute()
         self._cluster_dir.mkdir(parents=True, exist_ok=True)
         self._owns_processes = True
         atexit.register(self.teardown)

@@ -168,7 +168,7 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         env=env_pairs(
             [*(ini_env if isinstance(ini_env, list) else []), *config.getoption(ENV_OPTION)]
         ),
-        cluster_dir=Path(cluster_dir) if cluster_dir else None,
+        cluster_dir=Path(cluster_dir).absolute() if cluster_dir else None,
         startup_timeout=_seconds(value("tasker_startup_timeout"), "--tasker-startup-timeout"),
         log_lines=_count(value("tasker_log_lines"), "--tasker-log-lines", 200, 0),
         free_ports=ports == "free",

@@ -1,10 +1,10 @@
 """Wake the loops when another instance wrote work, instead of waiting for their next poll.
 
-On PostgreSQL a writer that enqueues a message also sends `NOTIFY tasker_work` in the same
-transaction (delivered on commit); every instance LISTENs on its own connection. On SQLite a
-thread watches `PRAGMA data_version`, which changes whenever any other connection commits, on a
-short interval (a pragma costs microseconds). Either way the loops keep their polls as the
-fallback that guarantees progress: a lost notification only costs a poll interval.
+On SQLite a thread watches `PRAGMA data_version`, which changes whenever any other connection
+commits, on a short interval (a pragma costs microseconds). For PostgreSQL the LISTEN side is
+here (`tasker_work`), but it is off (`POSTGRES_NOTIFY`): a NOTIFY in every enqueueing commit
+serializes those commits and measured slower than polling on a 2x2 cluster. The loops keep
+their polls as the fallback that guarantees progress: a lost wake-up costs a poll interval.
 `TASKER_WAKEUPS=off` leaves them to their polls alone.
 """
 
@@ -19,6 +19,9 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
+# PostgreSQL's NOTIFY serializes notifying commits: measured slower than polling (see store's
+# postgres backend), so its watcher stays off unless this is turned on.
+POSTGRES_NOTIFY = False
 SWITCH = "TASKER_WAKEUPS"  # `off` leaves the loops to their polls (for comparison)
 CHANNEL = "tasker_work"
 NOTIFY_SQL = f"SELECT pg_notify('{CHANNEL}', '')"
@@ -36,12 +39,13 @@ class WorkWatcher:
         self.database_url = database_url
         self.wakes = tuple(wakes)
         self._stopping = threading.Event()
+        self.enabled = not database_url.startswith("postgres") or POSTGRES_NOTIFY
         target = self._watch_postgres if database_url.startswith("postgres") else self._watch_sqlite
         self._thread = threading.Thread(target=target, name=name, daemon=True)
 
     def start(self) -> None:
-        if os.environ.get(SWITCH, "on").lower() in ("off", "0", "false"):
-            logger.info("%s is off: the loops only poll", SWITCH)
+        if os.environ.get(SWITCH, "on").lower() in ("off", "0", "false") or not self.enabled:
+            logger.info("no commit watcher (%s=off or PostgreSQL): the loops poll", SWITCH)
             return
         self._thread.start()
 

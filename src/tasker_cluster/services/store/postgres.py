@@ -13,7 +13,6 @@ from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
 
 from ...secrets import redact_url
-from ..wakeup import NOTIFY_SQL
 from .database import (
     ConstraintViolationError,
     DatabaseUnavailableError,
@@ -44,7 +43,10 @@ class PostgresDatabase(PooledDatabase["psycopg.Connection[Row]"]):
     schema_types = POSTGRES_TYPES
     begin_write = "BEGIN"
     begin_read = READ_ONLY_BEGIN
-    announce_sql = NOTIFY_SQL
+    # No NOTIFY: every notifying commit takes PostgreSQL's global notification lock, and with
+    # each enqueue notifying, a 2x2 cluster's 4-step workflow measured p50 976 ms against
+    # 566 ms polling. The loops poll on PostgreSQL; `wakeup` keeps LISTEN for when it pays.
+    announce_sql = None
 
     def _connect(self) -> psycopg.Connection[Row]:
         try:

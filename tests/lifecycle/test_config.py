@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from fakes.tasker_core import Ports, make_checkout
 from tasker_cluster.cli.hints import explain
 from tasker_cluster.config.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
 from tasker_cluster.config.instances import plan_instances
@@ -269,38 +270,21 @@ def test_missing_env_file_is_reported_with_where_it_was_looked_for(tmp_path: Pat
 
 
 def small_checkout(root: Path) -> tuple[Path, dict[str, str]]:
-    """A tree laid out like tasker-core's (env files, crates), and an environ whose PATH has
-    stand-ins for cargo, uv, bundle and bun."""
-    core = root / "tasker core"
-    dotenv = core / "config" / "dotenv"
-    dotenv.mkdir(parents=True)
-    files = {
-        "base.env": "WORKSPACE_PATH=/Users/someone/tasker-core\nTASKER_ENV=test\n"
-        "TASKER_CONFIG_ROOT=${WORKSPACE_PATH}/config\n",
-        "test.env": "DATABASE_URL=postgresql://tasker:tasker@localhost:5432/tasker_rust_test\n"
-        "TASKER_MESSAGING_BACKEND=rabbitmq\n",
-        "cluster.env": "TASKER_ORCHESTRATION_INSTANCES=2\nTASKER_ORCHESTRATION_BASE_PORT=18080\n"
-        "TASKER_ORCHESTRATION_GRPC_BASE_PORT=19190\nTASKER_WORKER_PYTHON_INSTANCES=2\n"
-        "TASKER_WORKER_PYTHON_BASE_PORT=18300\nTASKER_WORKER_PYTHON_GRPC_BASE_PORT=19300\n"
-        "TASKER_WORKER_RUST_INSTANCES=0\nTASKER_WORKER_RUBY_INSTANCES=0\n"
-        "TASKER_WORKER_TS_INSTANCES=0\n",
-        "orchestration.env": "TASKER_WEB_BIND_ADDRESS=0.0.0.0:8080\n",
-        "python-worker.env": "TASKER_WORKER_GRPC_BIND_ADDRESS=0.0.0.0:9103\n"
-        "TASKER_CONFIG_PATH=${WORKSPACE_PATH}/config/tasker/generated/worker-test.toml\n",
-        "rust-worker.env": "",
-        "ruby-worker.env": "",
-        "typescript-worker.env": "",
-    }
-    for name, text in files.items():
-        (dotenv / name).write_text(text)
-    for crate in ("tasker-py", "tasker-rb", "tasker-ts"):
-        (core / "crates" / crate).mkdir(parents=True)
+    """The fixture checkout (tests/fakes/tasker_core.py) with 2 orchestration and 2 Python
+    workers on fixed ports, and an environ whose PATH has its stand-ins for cargo, uv, bundle
+    and bun."""
+    ports = Ports(
+        rest={"orchestration": 18080, "worker-rust": 18100, "worker-ruby": 18200,
+              "worker-python": 18300, "worker-ts": 18400},
+        grpc={"orchestration": 19190, "worker-rust": 19290, "worker-ruby": 19200,
+              "worker-python": 19300, "worker-ts": 19400},
+    )  # fmt: skip
+    checkout = make_checkout(root / "tasker core", {"orchestration": 2, "worker-python": 2}, ports)
     tools = root / "tools"
     tools.mkdir()
     for program in ("cargo", "uv", "bundle", "bun"):
-        (tools / program).write_text("#!/bin/sh\nexit 0\n")
-        (tools / program).chmod(0o755)
-    return core, {"PATH": f"{tools}:/usr/bin:/bin", "TASKER_CORE_DIR": str(core)}
+        (tools / program).symlink_to(checkout.bin_dir / program)
+    return checkout.root, {"PATH": f"{tools}:/usr/bin:/bin", "TASKER_CORE_DIR": str(checkout.root)}
 
 
 def test_tasker_core_profile_follows_the_checkout(tmp_path: Path) -> None:

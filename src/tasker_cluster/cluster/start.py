@@ -150,9 +150,12 @@ def start_instances(
                     timeout=wave_timeout,
                     progress=progress,
                 )
-    except BaseException:  # Ctrl-C and every failure: nothing this start spawned stays running
+    except (StartTimeoutError, InstancesCrashedError, InstancesDegradedError) as error:
         stopped = _undo(settings, list(spawned.values()))
-        raise _with_stopped(stopped) from None
+        raise error.with_stopped(stopped) from None
+    except BaseException:  # Ctrl-C and every other failure: nothing spawned stays running
+        _undo(settings, list(spawned.values()))
+        raise
     return StartReport(
         plan=plan,
         started=tuple(spawned),
@@ -248,17 +251,6 @@ def _wait_ready(
         wait_for(held, deadline, "every declared port", interval=0.005, max_interval=0.02)
     except WaitTimeoutError:
         raise InstancesDegradedError(problems, [], timeout=timeout) from None
-
-
-def _with_stopped(stopped: list[str]) -> BaseException:
-    """The exception being handled, told which instances this start stopped again."""
-    import sys  # noqa: PLC0415 - only on the failure path
-
-    error = sys.exc_info()[1]
-    assert error is not None
-    if isinstance(error, StartTimeoutError | InstancesCrashedError | InstancesDegradedError):
-        return error.with_stopped(stopped)
-    return error
 
 
 def _record_ids(settings: ClusterSettings) -> list[str]:

@@ -21,11 +21,12 @@ CONNECT_LOOK_SECONDS = 0.05
 def accepts_connections(url: str) -> bool:
     """Whether the host and port of `url` accept a TCP connection right now: a cheap look
     (microseconds on loopback) before an HTTP probe, which is far dearer."""
-    host, _, port = url.partition("://")[2].split("/", 1)[0].rpartition(":")
-    family = socket.AF_INET6 if host.startswith("[") else socket.AF_INET
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.settimeout(CONNECT_LOOK_SECONDS)
-        return probe.connect_ex((host.strip("[]"), int(port))) == 0
+        return probe.connect_ex((host, parts.port or 80)) == 0
 
 
 class HealthState(enum.StrEnum):

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..layout import DATA_DIR, DATABASE_FILE
 from .faults import Faults
 from .identity import validated_environment
 
@@ -76,4 +77,4 @@ def _bind_address(kind: ServiceKind, env: Mapping[str, str]) -> tuple[str, int]:
 
 def default_database_url(env: Mapping[str, str], cwd: Path) -> str:
     base = Path(env["TASKER_CLUSTER_DIR"]) if "TASKER_CLUSTER_DIR" in env else cwd
-    return f"sqlite:///{(base / '.data' / 'tasker.sqlite3').absolute()}"
+    return f"sqlite:///{(base / DATA_DIR / DATABASE_FILE).absolute()}"

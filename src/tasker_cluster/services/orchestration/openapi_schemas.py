@@ -37,6 +37,22 @@ def _array(items: Schema) -> Schema:
 
 IDENTIFIER_SCHEMA: Schema = {"type": "string", "pattern": IDENTIFIER.pattern}
 TEXT: Schema = {"type": "string", "maxLength": TEXT_LIMIT, "pattern": NO_NUL_PATTERN}
+NUL_FREE_VALUE_REF = "#/components/schemas/NulFreeValue"
+NUL_FREE_OBJECT: Schema = {
+    "type": "object",
+    "propertyNames": {"pattern": NO_NUL_PATTERN},
+    "additionalProperties": {"$ref": NUL_FREE_VALUE_REF},
+}
+NUL_FREE_VALUE: Schema = {
+    "nullable": True,
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL_PATTERN},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": {"$ref": NUL_FREE_VALUE_REF}},
+        NUL_FREE_OBJECT,
+    ],
+}
 BOOLEAN: Schema = {"type": "boolean"}
 NULLABLE_INTEGER: Schema = {"type": "integer", "nullable": True}
 OBJECT: Schema = {"type": "object"}
@@ -131,6 +147,7 @@ HEALTH_INFO: Schema = _object(
 )
 
 SCHEMAS: dict[str, Schema] = {
+    "NulFreeValue": NUL_FREE_VALUE,
     # tasker-core's `ApiError`: a bare variant name, or `{"<Variant>": {"message"}}` with ours
     # (`error`: code and message) beside it.
     "ApiError": {
@@ -317,7 +334,8 @@ REQUEST_FIELDS: dict[str, Schema] = {
     "correlation_id": UUID,
     "parent_correlation_id": {**UUID, "nullable": True},
     "idempotency_key": {**TEXT, "nullable": True},
-    "options": {"type": "object", "nullable": True},
+    # every database must store it: no NUL in any key or string, at any depth
+    "options": {**NUL_FREE_OBJECT, "nullable": True},
 }
 REQUIRED_REQUEST = [
     "name",

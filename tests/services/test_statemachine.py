@@ -9,6 +9,7 @@ import pytest
 from tasker_cluster.services.errors import TransitionNotAllowedError
 from tasker_cluster.services.orchestration.evaluation import StepSnapshot, decide
 from tasker_cluster.services.statemachine import (
+    STEP_TERMINAL,
     STEP_TRANSITIONS,
     TASK_TERMINAL,
     TASK_TRANSITIONS,
@@ -30,14 +31,29 @@ def test_the_normal_step_path_is_allowed() -> None:
         check_step_transition(before, after)
 
 
+def test_a_retry_and_a_reset_go_back_through_pending() -> None:
+    for path in (
+        [S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, S.WAITING_FOR_RETRY, S.PENDING, S.ENQUEUED],
+        [S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION, S.ERROR, S.PENDING, S.ENQUEUED],
+    ):
+        for before, after in itertools.pairwise(path):
+            check_step_transition(before, after)
+
+
+@pytest.mark.parametrize("state", sorted(set(StepState) - STEP_TERMINAL))
+def test_every_open_step_can_be_completed_resolved_or_cancelled_by_hand(state: StepState) -> None:
+    assert {S.COMPLETE, S.RESOLVED_MANUALLY, S.CANCELLED} <= STEP_TRANSITIONS[state]
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
-        (S.PENDING, S.IN_PROGRESS),
         (S.COMPLETE, S.IN_PROGRESS),
-        (S.ENQUEUED, S.COMPLETE),
+        (S.WAITING_FOR_RETRY, S.ENQUEUED),
+        (S.ERROR, S.ENQUEUED),
         (S.ENQUEUED_FOR_ORCHESTRATION, S.IN_PROGRESS),
         (S.CANCELLED, S.ENQUEUED),
+        (S.RESOLVED_MANUALLY, S.PENDING),
     ],
 )
 def test_steps_cannot_skip_or_leave_terminal_states(before: StepState, after: StepState) -> None:
@@ -46,9 +62,10 @@ def test_steps_cannot_skip_or_leave_terminal_states(before: StepState, after: St
     assert str(raised.value) == f"step transition {before} -> {after} is not allowed"
 
 
-def test_terminal_task_states_have_no_way_out() -> None:
-    for state in TASK_TERMINAL:
+def test_terminal_task_states_have_no_way_out_but_the_reset_of_an_error() -> None:
+    for state in TASK_TERMINAL - {T.ERROR}:
         assert TASK_TRANSITIONS[state] == frozenset()
+    assert TASK_TRANSITIONS[T.ERROR] == {T.PENDING}
     with pytest.raises(TransitionNotAllowedError):
         check_task_transition(T.COMPLETE, T.COMPLETE)
 
@@ -58,6 +75,26 @@ def test_every_unfinished_task_can_be_cancelled_and_every_state_is_covered() -> 
     assert set(STEP_TRANSITIONS) == {None, *StepState}
     for state in set(TaskState) - TASK_TERMINAL:
         check_task_transition(state, T.CANCELLED)
+        check_task_transition(state, T.RESOLVED_MANUALLY)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "allowed"),
+    [
+        (T.WAITING_FOR_RETRY, T.ENQUEUING_STEPS, True),
+        (T.STEPS_IN_PROCESS, T.WAITING_FOR_RETRY, True),
+        (T.STEPS_IN_PROCESS, T.COMPLETE, True),
+        (T.ERROR, T.PENDING, True),
+        (T.WAITING_FOR_RETRY, T.EVALUATING_RESULTS, False),
+        (T.EVALUATING_RESULTS, T.STEPS_IN_PROCESS, False),
+        (T.INITIALIZING, T.ERROR, False),
+        (T.CANCELLED, T.PENDING, False),
+    ],
+)
+def test_task_transitions_are_tasker_cores(
+    before: TaskState, after: TaskState, allowed: bool
+) -> None:
+    assert (after in TASK_TRANSITIONS[before]) is allowed
 
 
 @pytest.mark.parametrize(

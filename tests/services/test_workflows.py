@@ -8,6 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tasker_cluster.services.statemachine import STEP_TRANSITIONS, TASK_TRANSITIONS
+from tasker_cluster.states import StepState, TaskState
+
+from .inspection import query
 from .support import (
     ServiceFactory,
     ServiceProcess,
@@ -30,6 +34,11 @@ def cluster(module_services: ServiceFactory) -> tuple[ServiceProcess, ServicePro
         "worker-python-1", url, TASKER_WORKER_ID=WORKER_ID, TASKER_WORKER_CONCURRENCY="2"
     )
     return orchestration, worker
+
+
+@pytest.fixture(scope="module")
+def database_url(module_services: ServiceFactory) -> str:
+    return f"sqlite:///{module_services.directory / 'workflows.sqlite3'}"
 
 
 @pytest.fixture
@@ -145,6 +154,39 @@ def test_cancelling_a_running_task_drops_its_result(
     assert step["current_state"] == "cancelled" and step["results"] is None
 
 
+def test_resetting_the_failed_step_reopens_the_task(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
+) -> None:
+    url = cluster[0].url
+    task = _run(client, url, "test_scenarios_py", "permanent_error_only_py", {"n": 1})
+    assert task["status"] == "error"
+    step = task["steps"][0]
+    step_url = f"{url}/v1/tasks/{task['task_uuid']}/workflow_steps/{step['workflow_step_uuid']}"
+    summary = client.get(f"{url}/v1/tasks/{task['task_uuid']}/summary").json()
+    assert summary["task"]["status"] == "error" and summary["task"]["failed_steps"] == 1
+    assert summary["dlq"] == {
+        "in_dlq": True,
+        "dlq_reason": "MaxRetriesExceeded",
+        "resolution_status": "Pending",
+    }
+    assert [s["name"] for s in summary["template"]["steps"]] == ["permanent_error_step_py"]
+    assert summary["template"]["steps"][0]["retryable"] is False
+    assert summary["steps"][0]["error"]["retryable"] is False
+    assert summary["links"]["steps"] == f"/v1/tasks/{task['task_uuid']}/workflow_steps"
+    reset = {"action_type": "reset_for_retry", "reason": "fixed upstream", "reset_by": "ops"}
+    answer = client.patch(step_url, json=reset)
+    assert answer.status_code == 200, answer.text
+    assert wait_for_task(client, url, task["task_uuid"]) == "error"
+    history = client.get(f"{url}/v1/tasks/{task['task_uuid']}/transitions").json()
+    states = [row["to_state"] for row in history]
+    assert states.count("error") == 2, states
+    reopened = states.index("error") + 1
+    assert states[reopened : reopened + 2] == ["pending", "initializing"], states
+    assert history[reopened]["metadata"]["operator"] == "ops"
+    step_states = [row["to_state"] for row in client.get(f"{step_url}/transitions").json()]
+    assert step_states.count("in_progress") == 2 and step_states[-1] == "error", step_states
+
+
 def test_worker_endpoints(
     cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client
 ) -> None:
@@ -184,3 +226,26 @@ def test_a_worker_serves_only_its_namespaces(services: ServiceFactory, sqlite_ur
         fan_out = create_task(http, orchestration.url, "load_testing", "fan_out", {"width": 1})
         assert wait_for_task(http, orchestration.url, flaky["task_uuid"]) == "complete"
         assert task_status(http, orchestration.url, fan_out["task_uuid"]) == "steps_in_process"
+
+
+def test_every_recorded_move_is_in_tasker_cores_tables(
+    cluster: tuple[ServiceProcess, ServiceProcess], client: httpx.Client, database_url: str
+) -> None:
+    """Run last in this module: every transition its workflows recorded (success, retries,
+    permanent failure, cancellation, a reset) is one the state machines allow."""
+    _run(client, cluster[0].url, "retry_workflow", "flaky", {"fail_times": 1})
+    tasks = query(database_url, "SELECT from_state, to_state FROM task_transitions")
+    steps = query(database_url, "SELECT from_state, to_state FROM workflow_step_transitions")
+    assert tasks and steps
+    bad_tasks = {
+        (before, after)
+        for before, after in tasks
+        if TaskState(after) not in TASK_TRANSITIONS[TaskState(before) if before else None]
+    }
+    bad_steps = {
+        (before, after)
+        for before, after in steps
+        if StepState(after) not in STEP_TRANSITIONS[StepState(before) if before else None]
+    }
+    assert (bad_tasks, bad_steps) == (set(), set())
+    assert ("waiting_for_retry", "pending") in {(b, a) for b, a in steps}

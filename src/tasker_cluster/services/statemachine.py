@@ -29,52 +29,71 @@ __all__ = [
 T = TaskState
 S = StepState
 
+# The moves the orchestration makes on its own (tasker-core's event-driven transitions);
+# `task_route` plans along these only, so a task takes upstream's main path
+# (steps_in_process -> evaluating_results -> complete) rather than a shortcut.
 _TASK_FORWARD: dict[TaskState | None, frozenset[TaskState]] = {
     None: frozenset({T.PENDING}),
     T.PENDING: frozenset({T.INITIALIZING}),
-    T.INITIALIZING: frozenset({T.ENQUEUING_STEPS, T.COMPLETE, T.WAITING_FOR_DEPENDENCIES, T.ERROR}),
+    T.INITIALIZING: frozenset({T.ENQUEUING_STEPS, T.COMPLETE, T.WAITING_FOR_DEPENDENCIES}),
     T.ENQUEUING_STEPS: frozenset({T.STEPS_IN_PROCESS, T.ERROR}),
-    T.STEPS_IN_PROCESS: frozenset({T.EVALUATING_RESULTS}),
+    T.STEPS_IN_PROCESS: frozenset({T.EVALUATING_RESULTS, T.WAITING_FOR_RETRY}),
     T.EVALUATING_RESULTS: frozenset(
-        {
-            T.ENQUEUING_STEPS,
-            T.STEPS_IN_PROCESS,
-            T.WAITING_FOR_DEPENDENCIES,
-            T.WAITING_FOR_RETRY,
-            T.BLOCKED_BY_FAILURES,
-            T.COMPLETE,
-            T.ERROR,
-        }
+        {T.COMPLETE, T.ENQUEUING_STEPS, T.WAITING_FOR_DEPENDENCIES, T.BLOCKED_BY_FAILURES}
     ),
     T.WAITING_FOR_DEPENDENCIES: frozenset({T.EVALUATING_RESULTS}),
-    T.WAITING_FOR_RETRY: frozenset({T.ENQUEUING_STEPS, T.EVALUATING_RESULTS}),
+    T.WAITING_FOR_RETRY: frozenset({T.ENQUEUING_STEPS}),
     T.BLOCKED_BY_FAILURES: frozenset({T.ERROR, T.RESOLVED_MANUALLY}),
 }
+# Upstream's other transitions: its legacy shortcuts out of steps_in_process and the reset of
+# a task in error. Cancellation and manual resolution are open to every non-terminal state.
+_TASK_OTHER: dict[TaskState, frozenset[TaskState]] = {
+    T.STEPS_IN_PROCESS: frozenset({T.COMPLETE, T.ERROR}),
+    T.ERROR: frozenset({T.PENDING}),
+}
+_TASK_FROM_ANY_OPEN = frozenset({T.CANCELLED, T.RESOLVED_MANUALLY})
 TASK_TRANSITIONS: Mapping[TaskState | None, frozenset[TaskState]] = {
-    state: targets | ({T.CANCELLED} if state is not None else frozenset())
-    for state, targets in _TASK_FORWARD.items()
-} | {state: frozenset() for state in TASK_TERMINAL}
+    None: _TASK_FORWARD[None],
+    **{
+        state: _TASK_FORWARD.get(state, frozenset())
+        | _TASK_OTHER.get(state, frozenset())
+        | (frozenset() if state in TASK_TERMINAL else _TASK_FROM_ANY_OPEN)
+        for state in TaskState
+    },
+}
 
-STEP_TRANSITIONS: Mapping[StepState | None, frozenset[StepState]] = {
+# tasker-core's step machine. One addition of ours: in_progress -> in_progress is the re-claim
+# of a step whose worker's claim lapsed (its message was redelivered; see docs/services.md), so a
+# dead worker's step is not lost. Manual completion and resolution reach every open state.
+_STEP_FROM_ANY_OPEN = frozenset({S.COMPLETE, S.RESOLVED_MANUALLY, S.CANCELLED})
+_STEP_MOVES: dict[StepState | None, frozenset[StepState]] = {
     None: frozenset({S.PENDING}),
-    S.PENDING: frozenset({S.ENQUEUED, S.CANCELLED}),
-    S.ENQUEUED: frozenset({S.IN_PROGRESS, S.CANCELLED}),
-    # in_progress -> in_progress is the re-claim of a redelivered message (see docs).
+    S.PENDING: frozenset({S.ENQUEUED, S.IN_PROGRESS, S.ERROR, S.WAITING_FOR_RETRY}),
+    S.ENQUEUED: frozenset({S.IN_PROGRESS, S.ERROR, S.WAITING_FOR_RETRY}),
     S.IN_PROGRESS: frozenset(
         {
             S.IN_PROGRESS,
             S.ENQUEUED_FOR_ORCHESTRATION,
             S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION,
-            S.CANCELLED,
+            S.ERROR,
+            S.WAITING_FOR_RETRY,
         }
     ),
-    S.ENQUEUED_FOR_ORCHESTRATION: frozenset({S.COMPLETE, S.CANCELLED}),
-    S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION: frozenset({S.WAITING_FOR_RETRY, S.ERROR, S.CANCELLED}),
-    S.WAITING_FOR_RETRY: frozenset({S.ENQUEUED, S.CANCELLED}),
-    S.ERROR: frozenset({S.RESOLVED_MANUALLY}),
-    S.COMPLETE: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.RESOLVED_MANUALLY: frozenset(),
+    S.ENQUEUED_FOR_ORCHESTRATION: frozenset({S.ERROR}),
+    S.ENQUEUED_AS_ERROR_FOR_ORCHESTRATION: frozenset({S.ERROR, S.WAITING_FOR_RETRY}),
+    # a retry goes back through pending (waiting_for_retry -> pending -> enqueued), and so does
+    # a reset of a step in error
+    S.WAITING_FOR_RETRY: frozenset({S.PENDING}),
+    S.ERROR: frozenset({S.PENDING}),
+}
+STEP_TRANSITIONS: Mapping[StepState | None, frozenset[StepState]] = {
+    None: _STEP_MOVES[None],
+    **{
+        state: frozenset()
+        if state in STEP_TERMINAL
+        else _STEP_MOVES.get(state, frozenset()) | _STEP_FROM_ANY_OPEN
+        for state in StepState
+    },
 }
 
 

@@ -14,7 +14,7 @@ from ..endpoints import ServiceEndpoints
 from ..health import Check, database_check, thread_check
 from ..metrics import MetricsRegistry
 from ..web import iso_now, service_app
-from . import manual, operations, tasks_api
+from . import manual, operations, summary, tasks_api
 from .openapi import openapi_document
 from .state import OrchestrationState
 
@@ -98,6 +98,7 @@ ROUTES = [
     Route("/v1/templates/{namespace}/{name}/{version}", operations.template, methods=["GET"]),
     Route("/v1/tasks", tasks_api.tasks, methods=["GET", "POST"]),
     Route("/v1/tasks/{task_uuid}", tasks_api.task, methods=["GET", "DELETE"]),
+    Route("/v1/tasks/{task_uuid}/summary", summary.task_summary, methods=["GET"]),
     Route("/v1/tasks/{task_uuid}/transitions", tasks_api.task_transitions, methods=["GET"]),
     Route("/v1/tasks/{task_uuid}/workflow_steps", tasks_api.list_steps, methods=["GET"]),
     Route("/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}", _step, methods=["GET", "PATCH"]),

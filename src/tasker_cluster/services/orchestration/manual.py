@@ -4,7 +4,9 @@
 `resolved_manually` or `complete` (with the operator's result); `reset_for_retry` moves an
 `error` step back to `pending` with its attempts at 0. Each is a compare-and-swap on the
 step's state, recorded as a transition whose metadata names the operator and the reason; the
-task is then due for evaluation, so its owner carries on from there.
+task is then due for evaluation, so its owner carries on from there. Resetting a step of a
+task that ended in `error` reopens the task too (`error -> pending`, tasker-core's reset), so
+the orchestration runs it again from the steps that are not done.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ...states import STEP_TERMINAL, TASK_TERMINAL, StepState
+from ...states import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
 from ..errors import InvalidFieldError, StepStateConflictError
 from ..store.database import Transaction
+from ..store.tasks import move_task
 from ..store.transitions import StepTransition, record_step_transitions
 from . import tasks_api
 from .state import OrchestrationState
@@ -67,6 +70,8 @@ def parse_manual_action(body: bytes) -> ManualAction:
                 missing="completion_data" not in data,
             )
         result, metadata = completion["result"], completion.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise InvalidFieldError("completion_data.metadata", "an object or null", metadata)
     return ManualAction(action, texts["reason"], texts[ACTIONS[action]], result, metadata)
 
 
@@ -145,12 +150,42 @@ def apply_manual_action(
         ],
         now,
     )
+    if target == StepState.PENDING:
+        _reopen_failed_task(transaction, task_uuid, action, processor, now)
     placeholders = ", ".join("?" for _ in TASK_TERMINAL)
     transaction.execute(
         f"UPDATE tasks SET work_after = ?, updated_at = ? WHERE task_uuid = ?"
         f" AND status NOT IN ({placeholders})",
         (now, now, task_uuid, *sorted(TASK_TERMINAL)),
     )
+
+
+def _reopen_failed_task(
+    transaction: Transaction,
+    task_uuid: str,
+    action: ManualAction,
+    processor: str | None,
+    now: float,
+) -> None:
+    """`error -> pending` for a task whose failed step was reset; nothing for any other task."""
+    reopened = move_task(
+        transaction,
+        task_uuid=task_uuid,
+        expected=TaskState.ERROR,
+        route=[TaskState.PENDING],
+        processor=processor,
+        now=now,
+        metadata={
+            "manual": action.action_type,
+            "reason": action.reason,
+            "operator": action.operator,
+        },
+    )
+    if reopened:
+        transaction.execute(
+            "UPDATE tasks SET completed_at = NULL, work_after = ? WHERE task_uuid = ?",
+            (now, task_uuid),
+        )
 
 
 async def patch_step(request: Request) -> JSONResponse:

@@ -168,6 +168,13 @@ def _paths() -> dict[str, Any]:
                 "responses": _responses("200", _ref("TaskResponse"), "Cancelled", "404", "409"),
             },
         },
+        "/v1/tasks/{task_uuid}/summary": _lookup(
+            "get_task_summary",
+            "The task, its template's steps, step states and DLQ status in one read",
+            _ref("TaskSummaryResponse"),
+            "The summary",
+            TASK,
+        ),
         "/v1/tasks/{task_uuid}/transitions": _lookup(
             "task_transitions",
             "Ours: the task's transition history, by sort_key",

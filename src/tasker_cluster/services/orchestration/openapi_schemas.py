@@ -210,6 +210,85 @@ SCHEMAS: dict[str, Schema] = {
             **STEP_EXTRAS,
         }
     ),
+    "TaskSummaryResponse": _object(
+        {
+            "task": _object(
+                {
+                    "task_uuid": UUID,
+                    "name": STRING,
+                    "namespace": STRING,
+                    "version": STRING,
+                    "status": TASK_STATE,
+                    "created_at": TIMESTAMP,
+                    "updated_at": TIMESTAMP,
+                    "completed_at": NULLABLE_TIMESTAMP,
+                    "initiator": STRING,
+                    "source_system": STRING,
+                    "reason": STRING,
+                    "correlation_id": UUID,
+                    "total_steps": INTEGER,
+                    "pending_steps": INTEGER,
+                    "in_progress_steps": INTEGER,
+                    "completed_steps": INTEGER,
+                    "failed_steps": INTEGER,
+                    "completion_percentage": {"type": "number"},
+                    "health_status": STRING,
+                    "execution_status": STRING,
+                    "recommended_action": NULLABLE_STRING,
+                }
+            ),
+            "template": _object(
+                {
+                    "steps": _array(
+                        _object(
+                            {
+                                "name": STRING,
+                                "step_type": STRING,
+                                "handler": STRING,
+                                "dependencies": _array(STRING),
+                                "retryable": BOOLEAN,
+                                "max_attempts": INTEGER,
+                            }
+                        )
+                    )
+                }
+            ),
+            "steps": _array(
+                _object(
+                    {
+                        "step_uuid": UUID,
+                        "name": STRING,
+                        "current_state": STEP_STATE,
+                        "created_at": NULLABLE_TIMESTAMP,
+                        "completed_at": NULLABLE_TIMESTAMP,
+                        "last_attempted_at": NULLABLE_TIMESTAMP,
+                        "attempts": INTEGER,
+                        "max_attempts": INTEGER,
+                        "dependencies_satisfied": BOOLEAN,
+                        "retry_eligible": BOOLEAN,
+                        "error": {
+                            **_object(
+                                {
+                                    "error_type": NULLABLE_STRING,
+                                    "retryable": BOOLEAN,
+                                    "status_code": NULLABLE_INTEGER,
+                                }
+                            ),
+                            "nullable": True,
+                        },
+                    }
+                )
+            ),
+            "dlq": _object(
+                {
+                    "in_dlq": BOOLEAN,
+                    "dlq_reason": NULLABLE_STRING,
+                    "resolution_status": NULLABLE_STRING,
+                }
+            ),
+            "links": _object({"task": STRING, "steps": STRING, "dlq": STRING}),
+        }
+    ),
     "StepAuditResponse": _object(
         {
             "audit_uuid": UUID,

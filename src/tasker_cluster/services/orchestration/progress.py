@@ -132,6 +132,14 @@ def _settle(transaction: Transaction, moves: list[_Move], now: float, guarded: b
             raise LeaseLostError(task_uuids[0], f"a task was no longer {status}")
 
 
+def _enqueue_path(state: StepState) -> tuple[tuple[StepState, StepState], ...]:
+    """The recorded moves of enqueueing a step: a retry goes back through pending first, as
+    tasker-core's step machine has it (waiting_for_retry -> pending -> enqueued)."""
+    if state == StepState.WAITING_FOR_RETRY:
+        return ((state, StepState.PENDING), (StepState.PENDING, StepState.ENQUEUED))
+    return ((state, StepState.ENQUEUED),)
+
+
 def _enqueue(transaction: Transaction, moves: list[_Move], owner: str, now: float) -> None:
     """Steps move to `enqueued` and their messages are sent in the same transaction."""
     by_state: dict[StepState, list[str]] = {}
@@ -149,11 +157,10 @@ def _enqueue(transaction: Transaction, moves: list[_Move], owner: str, now: floa
     record_step_transitions(
         transaction,
         [
-            StepTransition(
-                step.step_uuid, move.plan.task_uuid, step.current_state, StepState.ENQUEUED, owner
-            )
+            StepTransition(step.step_uuid, move.plan.task_uuid, before, after, owner)
             for move in moves
             for step in move.enqueue
+            for before, after in _enqueue_path(step.current_state)
         ],
         now,
     )

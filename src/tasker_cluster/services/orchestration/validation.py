@@ -206,11 +206,12 @@ class TaskListQuery:
 
 def _count(query: Mapping[str, str], name: str, default: int, maximum: int) -> int:
     """A non-negative integer parameter (upstream: minimum 0); 0 means the default, and a
-    value above `maximum` is clamped to it."""
+    value above `maximum` is clamped to it. An empty value is refused, as upstream's query
+    decoding does (`?page=` is not an integer)."""
     text = query.get(name)
-    if text is None or text == "":
+    if text is None:
         return default
-    if not re.fullmatch(r"\+?[0-9]{1,12}", text.strip()):
+    if not re.fullmatch(r"\+?[0-9]{1,12}", text):
         raise InvalidParameterError(name, text, "an integer of 0 or more")
     value = int(text)
     return min(value, maximum) if value else default

@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from starlette.routing import Route
 
+from tasker_cluster.services.orchestration.app import ROUTES
 from tasker_cluster.services.templates import TemplateRegistry
 
 from .support import ServiceFactory, ServiceProcess, create_task, step_mapping, task_request
@@ -345,7 +347,17 @@ def test_the_openapi_document_lists_every_route(client: httpx.Client) -> None:
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}",
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/audit",
         "/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}/transitions",
+        "/v1/dlq",
+        "/v1/dlq/task/{task_uuid}",
+        "/v1/dlq/entry/{dlq_entry_uuid}",
+        "/v1/dlq/stats",
+        "/v1/dlq/investigation-queue",
+        "/v1/dlq/staleness",
+        "/v1/analytics/performance",
+        "/v1/analytics/bottlenecks",
     }
+    served = {route.path for route in ROUTES if isinstance(route, Route)}
+    assert set(document["paths"]) | {"/api-docs/openapi.json"} == served
     step = document["paths"]["/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}"]
     assert set(step) == {"get", "patch"}
     variants = document["components"]["schemas"]["TaskRequest"]["oneOf"]

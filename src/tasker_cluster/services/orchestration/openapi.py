@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..templates import TaskTemplate
-from .openapi_schemas import SCHEMAS, Schema, task_request_schema
+from .openapi_schemas import OPERATION_SCHEMAS, SCHEMAS, Schema, task_request_schema
 from .validation import MAX_PER_PAGE
 
 ERROR_DESCRIPTIONS = {
@@ -218,6 +218,76 @@ def _paths() -> dict[str, Any]:
     }
 
 
+def _lenient(name: str, default: int) -> dict[str, Any]:
+    """A query number upstream documents no 400 for: an unreadable value means the default."""
+    return {
+        "name": name,
+        "in": "query",
+        "schema": {"type": "string"},
+        "description": f"an integer (default {default}); an unreadable value means the default",
+    }
+
+
+def _operation_paths() -> dict[str, Any]:
+    """The DLQ family and analytics (operations.py)."""
+    entries = _responses("200", _array("DlqEntry"), "DLQ entries")
+    return {
+        "/v1/dlq": _get(
+            "list_dlq_entries",
+            "DLQ entries, newest first (tasks that ended in error are entered on read)",
+            entries,
+            parameters=[
+                {"name": "resolution_status", "in": "query", "schema": {"type": "string"}},
+                _lenient("limit", 50),
+                _lenient("offset", 0),
+            ],
+        ),
+        "/v1/dlq/task/{task_uuid}": _lookup(
+            "get_dlq_entry", "The DLQ entry of a task", _ref("DlqEntry"), "The entry", TASK
+        ),
+        "/v1/dlq/entry/{dlq_entry_uuid}": {
+            "patch": {
+                "operationId": "update_dlq_investigation",
+                "summary": "Record an investigation's outcome",
+                "parameters": [_path("dlq_entry_uuid", "DLQ entry UUID")],
+                "requestBody": _body("UpdateInvestigationRequest"),
+                "responses": _responses(
+                    "200", _ref("UpdateInvestigationResponse"), "Updated", "400", "404", "413"
+                ),
+            }
+        },
+        "/v1/dlq/stats": _get(
+            "get_dlq_stats",
+            "DLQ counts by reason and resolution",
+            _responses("200", _array("DlqStats"), "Statistics"),
+        ),
+        "/v1/dlq/investigation-queue": _get(
+            "get_investigation_queue",
+            "Pending DLQ entries, oldest first",
+            _responses("200", _array("DlqInvestigationQueueEntry"), "The queue"),
+            parameters=[_lenient("limit", 100)],
+        ),
+        "/v1/dlq/staleness": _get(
+            "get_staleness_monitoring",
+            "Unfinished tasks by time in their state",
+            _responses("200", _array("StalenessMonitoring"), "Tasks"),
+            parameters=[_lenient("limit", 100)],
+        ),
+        "/v1/analytics/performance": _get(
+            "get_performance_metrics",
+            "Task and step throughput and durations over the last hours",
+            _responses("200", _ref("PerformanceMetrics"), "Metrics"),
+            parameters=[_lenient("hours", 24)],
+        ),
+        "/v1/analytics/bottlenecks": _get(
+            "get_bottlenecks",
+            "The slowest steps and tasks",
+            _responses("200", _ref("BottleneckAnalysis"), "Analysis"),
+            parameters=[_lenient("limit", 10), _lenient("min_executions", 5)],
+        ),
+    }
+
+
 def openapi_document(version: str, templates: list[TaskTemplate]) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -229,6 +299,12 @@ def openapi_document(version: str, templates: list[TaskTemplate]) -> dict[str, A
                 " with our extras (transitions, metrics)."
             ),
         },
-        "paths": _paths(),
-        "components": {"schemas": {**SCHEMAS, "TaskRequest": task_request_schema(templates)}},
+        "paths": {**_paths(), **_operation_paths()},
+        "components": {
+            "schemas": {
+                **SCHEMAS,
+                **OPERATION_SCHEMAS,
+                "TaskRequest": task_request_schema(templates),
+            }
+        },
     }

@@ -465,3 +465,120 @@ def task_request_schema(templates: list[TaskTemplate]) -> Schema:
             )
         )
     return {"oneOf": variants}
+
+
+NUMBER: Schema = {"type": "number"}
+RESOLUTION: Schema = {
+    "type": "string",
+    "enum": ["Pending", "ManuallyResolved", "PermanentlyFailed", "Cancelled"],
+}
+_DLQ_ENTRY_TIMES = {"dlq_timestamp": TIMESTAMP, "created_at": TIMESTAMP, "updated_at": TIMESTAMP}
+_DURATIONS: dict[str, Schema] = {
+    "namespace_name": STRING,
+    "task_name": STRING,
+    "version": STRING,
+    "average_duration_seconds": NUMBER,
+    "max_duration_seconds": NUMBER,
+    "execution_count": INTEGER,
+    "error_count": INTEGER,
+    "error_rate": NUMBER,
+    "last_executed_at": NULLABLE_TIMESTAMP,
+}
+# The DLQ family and analytics, as the routes in operations.py answer them.
+OPERATION_SCHEMAS: dict[str, Schema] = {
+    "DlqEntry": _object(
+        {
+            "dlq_entry_uuid": UUID,
+            "task_uuid": UUID,
+            "original_state": TASK_STATE,
+            "dlq_reason": STRING,
+            "resolution_status": RESOLUTION,
+            "resolution_notes": NULLABLE_STRING,
+            "resolved_by": NULLABLE_STRING,
+            "resolution_timestamp": NULLABLE_TIMESTAMP,
+            "metadata": ANY,
+            "task_snapshot": ANY,
+            **_DLQ_ENTRY_TIMES,
+        }
+    ),
+    "UpdateInvestigationRequest": {
+        "type": "object",
+        "properties": {
+            "resolution_status": {**RESOLUTION, "nullable": True},
+            "resolution_notes": NULLABLE_STRING,
+            "resolved_by": NULLABLE_STRING,
+            "metadata": ANY,
+        },
+    },
+    "UpdateInvestigationResponse": _object(
+        {"success": BOOLEAN, "message": STRING, "dlq_entry_uuid": UUID}
+    ),
+    "DlqStats": _object(
+        {
+            "dlq_reason": STRING,
+            "total_entries": INTEGER,
+            "pending": INTEGER,
+            "manually_resolved": INTEGER,
+            "permanent_failures": INTEGER,
+            "cancelled": INTEGER,
+            "avg_resolution_time_minutes": {**NUMBER, "nullable": True},
+            "oldest_entry": NULLABLE_TIMESTAMP,
+            "newest_entry": NULLABLE_TIMESTAMP,
+        }
+    ),
+    "DlqInvestigationQueueEntry": _object(
+        {
+            "dlq_entry_uuid": UUID,
+            "task_uuid": UUID,
+            "original_state": TASK_STATE,
+            "dlq_reason": STRING,
+            "dlq_timestamp": TIMESTAMP,
+            "minutes_in_dlq": NUMBER,
+            "priority_score": NUMBER,
+            "current_state": TASK_STATE,
+            "namespace_name": STRING,
+            "task_name": STRING,
+            "time_in_state_minutes": INTEGER,
+        }
+    ),
+    "StalenessMonitoring": _object(
+        {
+            "task_uuid": UUID,
+            "current_state": TASK_STATE,
+            "time_in_state_minutes": INTEGER,
+            "task_age_minutes": INTEGER,
+            "staleness_threshold_minutes": INTEGER,
+            "health_status": {"type": "string", "enum": ["healthy", "warning", "stale"]},
+            "priority": INTEGER,
+            "namespace_name": STRING,
+            "task_name": STRING,
+        }
+    ),
+    "PerformanceMetrics": _object(
+        {
+            "total_tasks": INTEGER,
+            "active_tasks": INTEGER,
+            "completed_tasks": INTEGER,
+            "failed_tasks": INTEGER,
+            "completion_rate": NUMBER,
+            "error_rate": NUMBER,
+            "average_task_duration_seconds": NUMBER,
+            "average_step_duration_seconds": NUMBER,
+            "tasks_per_hour": INTEGER,
+            "steps_per_hour": INTEGER,
+            "system_health_score": NUMBER,
+            "analysis_period_start": TIMESTAMP,
+            "calculated_at": TIMESTAMP,
+        }
+    ),
+    "BottleneckAnalysis": _object(
+        {
+            "slow_steps": _array(_object({**_DURATIONS, "step_name": STRING})),
+            "slow_tasks": _array(_object({**_DURATIONS, "average_step_count": NUMBER})),
+            "resource_utilization": _object(
+                {"database_pool_utilization": NUMBER, "system_health": OBJECT}
+            ),
+            "recommendations": _array(ANY),
+        }
+    ),
+}

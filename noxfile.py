@@ -87,8 +87,9 @@ def unit_quick(session: nox.Session) -> None:
 
 @nox.session
 def integration(session: nox.Session) -> None:
-    """Slow tests: real processes, crashes, both databases, the fuzz run."""
-    _install(session)
+    """Slow tests: real processes, crashes, both databases, the fuzz run, tasker-core's own
+    client (the `tasker-py` wheel) against our orchestration."""
+    _install(session, ".[dev,tasker-core]")
     session.run("pytest", "-m", "slow", "--ignore=tests/cluster", *session.posargs)
 
 

@@ -10,7 +10,28 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from tasker_cluster.client.errors import ApiError, ResponseFormatError
-from tasker_cluster.client.models import CancelledTask, Step, Task, TaskCreated, TaskPage
+from tasker_cluster.client.models import (
+    BottleneckAnalysis,
+    DlqEntry,
+    DlqInvestigationEntry,
+    DlqInvestigationResult,
+    DlqStats,
+    HealthReport,
+    OrchestrationConfig,
+    PerformanceMetrics,
+    StalenessEntry,
+    Step,
+    Task,
+    TaskCreated,
+    TaskPage,
+    TaskSummary,
+    TemplateDetail,
+    TemplateList,
+    TemplateValidation,
+    WorkerConfig,
+    WorkerTemplate,
+    WorkerTemplateList,
+)
 from tasker_cluster.client.prometheus import Metrics, parse_metrics
 from tasker_cluster.client.service_info import Health, Template
 from tasker_cluster.client.task_request import TaskRequest
@@ -26,6 +47,12 @@ UuidLike = uuid.UUID | str
 T = TypeVar("T")
 
 
+def _query(**values: Any) -> dict[str, Any] | None:
+    """The query parameters whose value is not None (None when there are none)."""
+    params = {name: value for name, value in values.items() if value is not None}
+    return params or None
+
+
 class ServiceMethods(ABC):
     """What every service answers (health, metrics, templates) on top of `_send`.
 
@@ -34,6 +61,8 @@ class ServiceMethods(ABC):
     """
 
     TEMPLATES_PATH = "/v1/templates"
+    READY_PATH = "/ready"
+    LIVE_PATH = "/live"
 
     @abstractmethod
     async def _send(self, call: ApiCall) -> httpx.Response: ...
@@ -56,6 +85,21 @@ class ServiceMethods(ABC):
 
     async def health(self) -> Health:
         payload, url = await self._json("GET", "/health")
+        return Health.parse(payload, url)
+
+    async def detailed_health(self) -> HealthReport:
+        """`GET /health/detailed`: every subsystem check."""
+        payload, url = await self._json("GET", "/health/detailed")
+        return HealthReport.parse(payload, url)
+
+    async def readiness(self) -> HealthReport:
+        """The readiness probe (an `ApiError` with status 503 when not ready)."""
+        payload, url = await self._json("GET", self.READY_PATH)
+        return HealthReport.parse(payload, url)
+
+    async def liveness(self) -> Health:
+        """The liveness probe: `status` is "alive"."""
+        payload, url = await self._json("GET", self.LIVE_PATH)
         return Health.parse(payload, url)
 
     async def templates(self) -> tuple[Template, ...]:
@@ -96,18 +140,27 @@ class ApiMethods(ServiceMethods):
         per_page: int = 25,
         namespace: str | None = None,
         status: str | None = None,
+        *,
+        initiator: str | None = None,
+        source_system: str | None = None,
     ) -> TaskPage:
         params: dict[str, Any] = {"page": page, "per_page": per_page}
-        if namespace is not None:
-            params["namespace"] = namespace
-        if status is not None:
-            params["status"] = status
+        params.update(
+            _query(
+                namespace=namespace,
+                status=status,
+                initiator=initiator,
+                source_system=source_system,
+            )
+            or {}
+        )
         payload, url = await self._json("GET", "/v1/tasks", params=params)
         return TaskPage.parse(payload, url)
 
-    async def cancel_task(self, task_uuid: UuidLike) -> CancelledTask:
+    async def cancel_task(self, task_uuid: UuidLike) -> Task:
+        """Cancel an unfinished task; the answer is the task (`status` "cancelled")."""
         payload, url = await self._json("DELETE", f"/v1/tasks/{task_uuid}")
-        return CancelledTask.parse(payload, url)
+        return Task.parse(payload, url)
 
     async def list_tasks_filtered(self, **filters: Any) -> TaskPage:
         payload, url = await self._json("GET", "/v1/tasks", params=filters)
@@ -142,26 +195,98 @@ class ApiMethods(ServiceMethods):
     async def update_step(
         self, task_uuid: UuidLike, step_uuid: UuidLike, action: Mapping[str, Any]
     ) -> Step:
-        """`PATCH` a step with a `StepManualAction` (see `manual_action`)."""
+        """`PATCH` a step with a `StepManualAction` (`models.resolve_manually`,
+        `reset_for_retry` or `complete_manually` build one); the answer is the step."""
         path = f"/v1/tasks/{task_uuid}/workflow_steps/{step_uuid}"
         payload, url = await self._json("PATCH", path, body=dict(action))
         return Step.parse(payload, url)
 
-    async def task_summary(self, task_uuid: UuidLike) -> Any:
-        payload, _ = await self._json("GET", f"/v1/tasks/{task_uuid}/summary")
-        return payload
+    async def task_summary(self, task_uuid: UuidLike) -> TaskSummary:
+        """The task, its steps' states and errors and its DLQ status in one read."""
+        payload, url = await self._json("GET", f"/v1/tasks/{task_uuid}/summary")
+        return TaskSummary.parse(payload, url)
 
-    async def template(self, namespace: str, name: str, version: str) -> Any:
-        payload, _ = await self._json("GET", f"/v1/templates/{namespace}/{name}/{version}")
-        return payload
+    async def template_list(self, namespace: str | None = None) -> TemplateList:
+        """`GET /v1/templates` as tasker-core answers it: namespaces, summaries, a count."""
+        params = _query(namespace=namespace)
+        payload, url = await self._json("GET", self.TEMPLATES_PATH, params=params)
+        return TemplateList.parse(payload, url)
 
-    async def orchestration_config(self) -> Any:
-        payload, _ = await self._json("GET", "/config")
-        return payload
+    async def template(self, namespace: str, name: str, version: str) -> TemplateDetail:
+        payload, url = await self._json("GET", f"/v1/templates/{namespace}/{name}/{version}")
+        return TemplateDetail.parse(payload, url)
 
-    async def dlq(self, **params: Any) -> Any:
-        payload, _ = await self._json("GET", "/v1/dlq", params=params or None)
-        return payload
+    async def orchestration_config(self) -> OrchestrationConfig:
+        """`GET /config`: what is configured (auth, messaging, pools), never a secret."""
+        payload, url = await self._json("GET", "/config")
+        return OrchestrationConfig.parse(payload, url)
+
+    async def performance_metrics(self, hours: int | None = None) -> PerformanceMetrics:
+        """Task and step counts and rates of the last `hours` (the service's default: 24)."""
+        payload, url = await self._json(
+            "GET", "/v1/analytics/performance", params=_query(hours=hours)
+        )
+        return PerformanceMetrics.parse(payload, url)
+
+    async def bottlenecks(
+        self, limit: int | None = None, min_executions: int | None = None
+    ) -> BottleneckAnalysis:
+        params = _query(limit=limit, min_executions=min_executions)
+        payload, url = await self._json("GET", "/v1/analytics/bottlenecks", params=params)
+        return BottleneckAnalysis.parse(payload, url)
+
+    async def dlq(
+        self,
+        resolution_status: str | None = None,
+        limit: int | None = None,
+        offset: int | None = None,
+    ) -> tuple[DlqEntry, ...]:
+        """The DLQ entries, newest first, optionally of one `resolution_status`."""
+        params = _query(resolution_status=resolution_status, limit=limit, offset=offset)
+        payload, url = await self._json("GET", "/v1/dlq", params=params)
+        return DlqEntry.parse_list(payload, url)
+
+    async def dlq_entry(self, task_uuid: UuidLike) -> DlqEntry:
+        """The DLQ entry of a task (an `ApiError` with status 404 when it has none)."""
+        payload, url = await self._json("GET", f"/v1/dlq/task/{task_uuid}")
+        return DlqEntry.parse(payload, url)
+
+    async def update_dlq_investigation(
+        self,
+        dlq_entry_uuid: UuidLike,
+        resolution_status: str | None = None,
+        resolution_notes: str | None = None,
+        resolved_by: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> DlqInvestigationResult:
+        """Record the investigation of a DLQ entry; fields left None are unchanged."""
+        body = {
+            "resolution_status": resolution_status,
+            "resolution_notes": resolution_notes,
+            "resolved_by": resolved_by,
+            "metadata": dict(metadata) if metadata is not None else None,
+        }
+        path = f"/v1/dlq/entry/{dlq_entry_uuid}"
+        payload, url = await self._json("PATCH", path, body=body)
+        return DlqInvestigationResult.parse(payload, url)
+
+    async def dlq_stats(self) -> tuple[DlqStats, ...]:
+        payload, url = await self._json("GET", "/v1/dlq/stats")
+        return DlqStats.parse_list(payload, url)
+
+    async def dlq_investigation_queue(
+        self, limit: int | None = None
+    ) -> tuple[DlqInvestigationEntry, ...]:
+        """The pending DLQ entries, most urgent first."""
+        params = _query(limit=limit)
+        payload, url = await self._json("GET", "/v1/dlq/investigation-queue", params=params)
+        return DlqInvestigationEntry.parse_list(payload, url)
+
+    async def dlq_staleness(self, limit: int | None = None) -> tuple[StalenessEntry, ...]:
+        """The unfinished tasks, longest in their state first."""
+        params = _query(limit=limit)
+        payload, url = await self._json("GET", "/v1/dlq/staleness", params=params)
+        return StalenessEntry.parse_list(payload, url)
 
     async def task_transitions(self, task_uuid: UuidLike) -> tuple[TaskTransition, ...]:
         path = f"/v1/tasks/{task_uuid}/transitions"
@@ -180,3 +305,40 @@ class ApiMethods(ServiceMethods):
         if not isinstance(payload, list):
             raise ResponseFormatError(url, what, f"expected a JSON list, got {payload!r:.200}")
         return tuple(parse(item, url) for item in payload)
+
+
+class WorkerMethods(ServiceMethods):
+    """The worker REST API (tasker-core's worker document) on top of `ServiceMethods`."""
+
+    READY_PATH = "/health/ready"
+    LIVE_PATH = "/health/live"
+
+    async def worker_config(self) -> WorkerConfig:
+        """`GET /config`: the worker's id, type, auth and queues, never a secret."""
+        payload, url = await self._json("GET", "/config")
+        return WorkerConfig.parse(payload, url)
+
+    async def template_list(
+        self, namespace: str | None = None, include_cache_stats: bool | None = None
+    ) -> WorkerTemplateList:
+        """`GET /v1/templates`: the namespaces and handlers this worker supports."""
+        params = _query(
+            namespace=namespace,
+            include_cache_stats=None
+            if include_cache_stats is None
+            else str(include_cache_stats).lower(),
+        )
+        payload, url = await self._json("GET", "/v1/templates", params=params)
+        return WorkerTemplateList.parse(payload, url)
+
+    async def template(self, namespace: str, name: str, version: str) -> WorkerTemplate:
+        payload, url = await self._json("GET", f"/v1/templates/{namespace}/{name}/{version}")
+        return WorkerTemplate.parse(payload, url)
+
+    async def validate_template(
+        self, namespace: str, name: str, version: str
+    ) -> TemplateValidation:
+        """Whether this worker has a handler for every step of the template."""
+        path = f"/v1/templates/{namespace}/{name}/{version}/validate"
+        payload, url = await self._json("POST", path)
+        return TemplateValidation.parse(payload, url)

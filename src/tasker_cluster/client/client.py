@@ -46,7 +46,7 @@ class OrchestrationCluster(ApiMethods):
     ) -> None:
         self.config = config
         self._transport = _transport or Transport(
-            config.request_timeout, config.health_timeout, http_client
+            config.request_timeout, config.health_timeout, http_client, config.auth_headers()
         )
         self._selector = config.strategy.selector(config.orchestration_urls, self._probe_index)
         urls = config.orchestration_urls
@@ -75,6 +75,13 @@ class OrchestrationCluster(ApiMethods):
         """A view with another strategy that shares this cluster's connections and counts."""
         config = dataclasses.replace(self.config, strategy=strategy)
         return OrchestrationCluster(config, _transport=self._transport)
+
+    def use_credentials(self, api_key: str | None = None, jwt: str | None = None) -> None:
+        """Send `api_key` (`X-API-Key`) and/or `jwt` (`Authorization: Bearer`) with every
+        request from now on, for this client and the views sharing its connections; a value
+        left out keeps the current one."""
+        self.config = self.config.with_credentials(api_key, jwt)
+        self._transport.headers = self.config.auth_headers()
 
     async def __aenter__(self) -> Self:
         return self

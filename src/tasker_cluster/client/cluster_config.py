@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Self
 from urllib.parse import urlsplit
 
 from tasker_cluster.client.environment import (
@@ -18,6 +20,11 @@ from tasker_cluster.client.environment import (
 )
 from tasker_cluster.client.errors import ClusterConfigError
 from tasker_cluster.client.strategies import RoundRobin, Strategy
+from tasker_cluster.secrets import MASK
+
+API_KEY_VAR = "TASKER_TEST_API_KEY"
+JWT_VAR = "TASKER_TEST_JWT"
+API_KEY_HEADER = "X-API-Key"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,9 @@ class ClusterConfig:
 
     `health_timeout` bounds one health probe; `health_retry_interval` is the pause between
     probes of an instance that is not healthy yet; `request_timeout` bounds one API call.
+    With `api_key` every request sends `X-API-Key: <key>`, with `jwt` `Authorization: Bearer
+    <token>` (both when both are given: tasker-core checks the token first). Neither is shown
+    by `repr`, only whether it is set.
     """
 
     orchestration_urls: tuple[str, ...]
@@ -35,10 +45,14 @@ class ClusterConfig:
     health_retry_interval: float = 0.5
     request_timeout: float = 30.0
     database_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    jwt: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "orchestration_urls", tuple(self.orchestration_urls))
         object.__setattr__(self, "worker_urls", tuple(self.worker_urls))
+        _check_credential("api_key", self.api_key)
+        _check_credential("jwt", self.jwt)
         if not self.orchestration_urls:
             raise ClusterConfigError(
                 "orchestration_urls",
@@ -48,6 +62,22 @@ class ClusterConfig:
             )
         for url in (*self.orchestration_urls, *self.worker_urls):
             _check_url("orchestration_urls/worker_urls", url)
+
+    def __repr__(self) -> str:
+        shown = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr]
+        shown += [f"{name}={MASK!r}" for name in ("api_key", "jwt") if getattr(self, name)]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that carry the credentials (none without credentials)."""
+        headers = {API_KEY_HEADER: self.api_key} if self.api_key else {}
+        if self.jwt:
+            headers["Authorization"] = f"Bearer {self.jwt}"
+        return headers
+
+    def with_credentials(self, api_key: str | None = None, jwt: str | None = None) -> Self:
+        """This configuration with `api_key` and `jwt` replacing its own where given."""
+        return dataclasses.replace(self, api_key=api_key or self.api_key, jwt=jwt or self.jwt)
 
     @classmethod
     def from_env(
@@ -59,7 +89,7 @@ class ClusterConfig:
         TASKER_TEST_WORKER_URLS, else every TASKER_TEST_WORKER_<RUNTIME>_URLS, else the
         singular TASKER_TEST_WORKER_URL and TASKER_TEST_<RUNTIME>_WORKER_URL keys. With
         TASKER_TEST_DATABASE_URL (or DATABASE_URL), transitions the API has no route for are
-        read from that database.
+        read from that database. Credentials: TASKER_TEST_API_KEY and TASKER_TEST_JWT.
         """
         env = os.environ if environ is None else environ
         variable = ORCHESTRATION_URLS_VAR if env.get(ORCHESTRATION_URLS_VAR) else None
@@ -69,7 +99,12 @@ class ClusterConfig:
         )
         database = next((env[v] for v in DATABASE_URL_VARS if env.get(v)), None)
         return cls(
-            orchestration, _worker_urls(env), strategy or RoundRobin(), database_url=database
+            orchestration,
+            _worker_urls(env),
+            strategy or RoundRobin(),
+            database_url=database,
+            api_key=credential_from_env(env, API_KEY_VAR),
+            jwt=credential_from_env(env, JWT_VAR),
         )
 
     @classmethod
@@ -94,6 +129,33 @@ class ClusterConfig:
             )
         urls = tuple(f"http://{host}:{base_port + offset}" for offset in range(count))
         return cls(urls, (), strategy or RoundRobin())
+
+
+def credential_from_env(env: Mapping[str, str], variable: str) -> str | None:
+    """The credential in `variable` (surrounding whitespace dropped), None when unset or empty;
+    `ClusterConfigError` naming the variable (never the value) when it cannot be a header."""
+    value = env.get(variable, "").strip() or None
+    _check_credential(variable, value)
+    return value
+
+
+def _check_credential(name: str, value: str | None) -> None:
+    if value is None:
+        return
+    problem = ""
+    if not value:
+        problem = "is empty"
+    elif any(c.isspace() or not c.isprintable() for c in value):
+        problem = "contains whitespace or control characters"
+    elif not value.isascii():
+        problem = "contains non-ASCII characters"
+    if problem:
+        raise ClusterConfigError(
+            name,
+            MASK,
+            f"the credential {problem}, so it cannot be sent as an HTTP header",
+            "Give the key or token exactly as issued, or leave it unset.",
+        )
 
 
 def _worker_urls(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tasker_cluster.client.api import ApiMethods, ServiceMethods
+from tasker_cluster.client.api import ApiMethods, ServiceMethods, WorkerMethods
 from tasker_cluster.client.transport import ApiCall, Transport, api_error, describe_transport_error
 
 
@@ -27,8 +27,8 @@ class InstanceClient(_OneInstance, ApiMethods):
     """The API of one orchestration instance."""
 
 
-class WorkerClient(_OneInstance):
-    """Health, metrics and templates of one worker instance."""
+class WorkerClient(_OneInstance, WorkerMethods):
+    """The API of one worker instance: health, metrics, templates, config, validation."""
 
     TEMPLATES_PATH = "/templates"
 
@@ -36,7 +36,9 @@ class WorkerClient(_OneInstance):
 async def probe_health(transport: Transport, url: str, timeout: float) -> str | None:
     """None when `GET /health` answers 200 with status "healthy"; otherwise why not."""
     try:
-        response = await transport.http.get(url + "/health", timeout=timeout)
+        response = await transport.http.get(
+            url + "/health", timeout=timeout, headers=transport.headers
+        )
     except httpx.TransportError as error:
         return describe_transport_error(error)
     if response.status_code != 200:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,11 +30,20 @@ class ApiCall:
 
 
 class Transport:
-    """Sends requests to instances by base URL and turns HTTP errors into `ApiError`."""
+    """Sends requests to instances by base URL and turns HTTP errors into `ApiError`.
+
+    `headers` (the credentials) go with every request, health probes included, whether the
+    httpx client is ours or given.
+    """
 
     def __init__(
-        self, request_timeout: float, connect_timeout: float, http: httpx.AsyncClient | None
+        self,
+        request_timeout: float,
+        connect_timeout: float,
+        http: httpx.AsyncClient | None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
+        self.headers = dict(headers or {})
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=connect_timeout),
@@ -75,7 +85,9 @@ class Transport:
         return response
 
     async def _send(self, url: str, call: ApiCall) -> httpx.Response:
-        return await self.http.request(call.method, url, json=call.body, params=call.params)
+        return await self.http.request(
+            call.method, url, json=call.body, params=call.params, headers=self.headers
+        )
 
 
 def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
@@ -101,7 +113,23 @@ def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
         code = str(variant)
         if isinstance(detail, dict):
             message = str(detail.get("message") or detail.get("reason") or detail)
+    if response.status_code == UNAUTHORIZED:
+        message += f" ({_credentials_hint(response.request)})"
     return ApiError(method, url, response.status_code, code, message)
+
+
+UNAUTHORIZED = 401
+
+
+def _credentials_hint(request: httpx.Request) -> str:
+    """What the client sent (never the secret) and how to give it credentials."""
+    sent = [name for name in ("X-API-Key", "Authorization") if name in request.headers]
+    if sent:
+        return f"the client sent {' and '.join(sent)}; check the key or token"
+    return (
+        "the client sent no credentials: give ClusterConfig api_key= or jwt=, or set "
+        "TASKER_TEST_API_KEY or TASKER_TEST_JWT"
+    )
 
 
 def describe_transport_error(error: httpx.TransportError) -> str:

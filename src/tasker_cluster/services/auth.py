@@ -37,43 +37,44 @@ class AuthSettings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> AuthSettings:
-        flag = environ.get("TASKER_AUTH_ENABLED", "").strip().lower()
+        """Raises `InvalidEnvironmentError` naming the variable: a flag that is not a boolean,
+        an unreadable key file, a key that is not an RSA public key in PEM."""
+        raw_flag = environ.get("TASKER_AUTH_ENABLED", "")
+        flag = raw_flag.strip().lower()
         if flag not in ("", "true", "false", "1", "0"):
-            raise InvalidEnvironmentError("TASKER_AUTH_ENABLED", flag, "is not true or false")
+            raise InvalidEnvironmentError("TASKER_AUTH_ENABLED", raw_flag, "is not true or false")
         keys = [k.strip() for k in environ.get("TASKER_API_KEYS", "").split(",") if k.strip()]
         if environ.get("TASKER_API_KEY", "").strip():
             keys.append(environ["TASKER_API_KEY"].strip())
-        public_key = environ.get("TASKER_JWT_PUBLIC_KEY") or None
-        path = environ.get("TASKER_JWT_PUBLIC_KEY_PATH")
-        if public_key is None and path:
-            try:
-                public_key = Path(path).read_text(encoding="utf-8")
-            except OSError as error:
-                raise InvalidEnvironmentError(
-                    "TASKER_JWT_PUBLIC_KEY_PATH", path, f"cannot be read: {error.strerror}"
-                ) from error
         return cls(
             enabled=flag in ("true", "1"),
             api_keys=tuple(keys),
-            jwt_public_key=public_key,
+            jwt_public_key=_public_key(environ),
             jwt_issuer=environ.get("TASKER_JWT_ISSUER") or None,
             jwt_audience=environ.get("TASKER_JWT_AUDIENCE") or None,
         )
 
     def check(self, headers: Mapping[str, str]) -> None:
-        """Raise `UnauthorizedError` unless the headers carry a valid key or token."""
+        """Raise `UnauthorizedError` unless the headers carry a valid key or token.
+
+        As tasker-core: a bearer token, when sent, is what is checked (a valid API key beside
+        an invalid token does not let the request in); else the API key; else neither.
+        """
+        scheme, _, token = headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            if self.jwt_public_key is None:
+                raise UnauthorizedError("bearer tokens are not accepted here (no public key)")
+            if not token.strip():
+                raise UnauthorizedError("invalid token: the bearer token is empty")
+            self._verify(token.strip())
+            return
         key = headers.get(API_KEY_HEADER)
-        if key is not None:
-            if any(hmac.compare_digest(key, known) for known in self.api_keys):
-                return
-            raise UnauthorizedError("invalid API key")
-        authorization = headers.get("authorization", "")
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        if key is None:
             raise UnauthorizedError("no credentials: send X-API-Key or Authorization: Bearer")
-        if self.jwt_public_key is None:
-            raise UnauthorizedError("bearer tokens are not accepted here (no public key)")
-        self._verify(token.strip())
+        # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+        given = key.encode("latin-1", "replace")
+        if not any(hmac.compare_digest(given, known.encode()) for known in self.api_keys):
+            raise UnauthorizedError("invalid API key")
 
     def _verify(self, token: str) -> dict[str, Any]:
         import jwt  # noqa: PLC0415 - only a service with JWT auth on pays this import
@@ -91,6 +92,44 @@ class AuthSettings:
         except jwt.PyJWTError as error:
             raise UnauthorizedError(f"invalid token: {error}") from None
         return claims
+
+
+def _public_key(environ: Mapping[str, str]) -> str | None:
+    """TASKER_JWT_PUBLIC_KEY (its newlines may be written as `\\n`, as one-line env files
+    need), else the file TASKER_JWT_PUBLIC_KEY_PATH names; checked to be an RSA public key."""
+    pem = environ.get("TASKER_JWT_PUBLIC_KEY") or None
+    variable, shown = "TASKER_JWT_PUBLIC_KEY", "<PEM>"
+    path = environ.get("TASKER_JWT_PUBLIC_KEY_PATH")
+    if pem is None and path:
+        variable, shown = "TASKER_JWT_PUBLIC_KEY_PATH", path
+        try:
+            pem = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise InvalidEnvironmentError(
+                variable, path, f"cannot be read: {error.strerror}"
+            ) from error
+    if pem is None:
+        return None
+    if "\n" not in pem and "\\n" in pem:
+        pem = pem.replace("\\n", "\n")
+    _check_public_key(variable, shown, pem)
+    return pem
+
+
+def _check_public_key(variable: str, shown: str, pem: str) -> None:
+    """Refuse at startup what is not an RSA public key in PEM: it would otherwise turn every
+    bearer token into a 401 that blames the token."""
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key  # noqa: PLC0415
+
+    try:
+        key = load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError) as error:
+        raise InvalidEnvironmentError(
+            variable, shown, f"is not a PEM public key ({error})"
+        ) from None
+    if not isinstance(key, RSAPublicKey):
+        raise InvalidEnvironmentError(variable, shown, "is not an RSA key (RS256 needs one)")
 
 
 def guarded(path: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import DATA_DIR, DATABASE_FILE
+from .auth import AuthSettings
 from .faults import Faults
 from .identity import validated_environment
 
@@ -36,6 +37,7 @@ class ServiceSettings:
     worker_namespaces: tuple[str, ...] | None = None
     faults: Faults = field(default_factory=Faults)
     log_level: str = "INFO"
+    auth: AuthSettings = field(default_factory=AuthSettings)
 
     @classmethod
     def from_environ(
@@ -59,6 +61,7 @@ class ServiceSettings:
             worker_namespaces=tuple(namespaces.split(",")) if namespaces else None,
             faults=Faults.parse(env.get("TASKER_FAULTS", "")),
             log_level=env.get("TASKER_LOG_LEVEL", "INFO"),
+            auth=AuthSettings.from_environ(environ),
         )
 
     @property

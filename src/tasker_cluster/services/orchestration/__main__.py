@@ -7,7 +7,6 @@ import sys
 
 from starlette.types import ASGIApp
 
-from ..auth import AuthSettings
 from ..settings import ServiceKind, ServiceSettings
 from ..startup import run_service
 from ..store import Database
@@ -30,7 +29,7 @@ def build(settings: ServiceSettings, database: Database) -> ASGIApp:
         TemplateRegistry.from_environ(os.environ),
         metrics,
         loop,
-        auth=AuthSettings.from_environ(os.environ),
+        auth=settings.auth,
     )
     return build_app(state)
 

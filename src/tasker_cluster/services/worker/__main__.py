@@ -9,7 +9,6 @@ import sys
 
 from starlette.types import ASGIApp
 
-from ..auth import AuthSettings
 from ..errors import InvalidEnvironmentError
 from ..handlers import HandlerRegistry
 from ..identity import resolve_worker_id
@@ -50,8 +49,7 @@ def build(settings: ServiceSettings, database: Database, worker_id: str) -> ASGI
         metrics=WorkerMetrics(settings.instance_id or worker_id),
     )
     templates = registry.in_namespaces(namespaces)
-    auth = AuthSettings.from_environ(os.environ)
-    return build_app(WorkerState(settings, worker_id, database, runner, templates, auth))
+    return build_app(WorkerState(settings, worker_id, database, runner, templates, settings.auth))
 
 
 def main(argv: list[str] | None = None) -> int:

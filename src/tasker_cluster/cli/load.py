@@ -79,24 +79,47 @@ def build_spec(
 
 
 def resolve_cli_target(
-    cluster_dir: str | None, env_file: str | None, urls: str | None
+    cluster_dir: str | None,
+    env_file: str | None,
+    urls: str | None,
+    api_key: str | None = None,
+    jwt: str | None = None,
 ) -> LoadTarget:
-    """`--urls`, else TASKER_TEST_ORCHESTRATION_URLS, else the cluster of `cluster.start`."""
-    from tasker_cluster.client.cluster_config import ClusterConfig, parse_url_list  # noqa: PLC0415
+    """`--urls`, else TASKER_TEST_ORCHESTRATION_URLS, else the cluster of `cluster.start`.
+
+    Credentials: `--api-key` / `--jwt`, else TASKER_TEST_API_KEY / TASKER_TEST_JWT, else (for
+    a cluster directory with auth on) a key from the cluster's own configuration.
+    """
+    from tasker_cluster.client.cluster_config import (  # noqa: PLC0415 - see module doc
+        API_KEY_VAR,
+        JWT_VAR,
+        ClusterConfig,
+        credential_from_env,
+        parse_url_list,
+    )
     from tasker_cluster.client.environment import ORCHESTRATION_URLS_VAR  # noqa: PLC0415
     from tasker_cluster.load.target import (  # noqa: PLC0415 - see module doc
         resolve_target,
         target_from_cluster_dir,
+        with_credentials,
     )
 
+    api_key = credential_from_env({"--api-key": api_key or ""}, "--api-key") or (
+        credential_from_env(os.environ, API_KEY_VAR)
+    )
+    jwt = credential_from_env({"--jwt": jwt or ""}, "--jwt") or credential_from_env(
+        os.environ, JWT_VAR
+    )
     if urls:
-        return resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
-    if os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:
-        return resolve_target(ClusterConfig.from_env())
-    from tasker_cluster.cli.session import env_file_paths  # noqa: PLC0415 - see module doc
+        target = resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
+    elif os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:
+        target = resolve_target(ClusterConfig.from_env())
+    else:
+        from tasker_cluster.cli.session import env_file_paths  # noqa: PLC0415 - see module doc
 
-    env_files = env_file_paths(env_file)
-    return target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
+        env_files = env_file_paths(env_file)
+        target = target_from_cluster_dir(Path(cluster_dir) if cluster_dir else None, env_files)
+    return with_credentials(target, api_key, jwt)
 
 
 def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
@@ -117,6 +140,8 @@ def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
     cluster_dir: str | None = None,
     env_file: str | None = None,
     urls: str | None = None,
+    api_key: str | None = None,
+    jwt: str | None = None,
 ) -> None:
     """Create tasks across the cluster, follow them, verify exactly-once, report."""
     import sys  # noqa: PLC0415
@@ -144,7 +169,7 @@ def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
             sleep_ms=sleep_ms,
             manifest=manifest,
         )
-        target = resolve_cli_target(cluster_dir, env_file, urls)
+        target = resolve_cli_target(cluster_dir, env_file, urls, api_key, jwt)
         with LiveProgress(console_for(sys.stderr), spec.tasks) as progress:
             result = run_load(spec, target, progress.update)
     except (LoadError, ClusterError) as error:
@@ -197,6 +222,9 @@ run = task(
         "cluster-dir": "cluster directory of `cluster.start` (default: TASKER_CLUSTER_DIR)",
         "env-file": "env file of the cluster (default: config/dotenv/multi-instance.env)",
         "urls": "comma-separated orchestration URLs instead of a cluster directory",
+        "api-key": "send this X-API-Key with every request (default: TASKER_TEST_API_KEY, else "
+        "a key of the cluster's own configuration when its auth is on)",
+        "jwt": "send Authorization: Bearer with this token (default: TASKER_TEST_JWT)",
     },
 )(run_task)
 load_collection = Collection("load")

@@ -131,6 +131,17 @@ class ClusterConfig:
         return cls(urls, (), strategy or RoundRobin())
 
 
+def deployment_api_key(env: Mapping[str, str]) -> str | None:
+    """The API key a deployment configured in `env` accepts, when its auth is on: what a tool
+    that started the deployment (a managed test cluster, a cluster directory) can send.
+    TASKER_API_KEY, else the first of TASKER_API_KEYS; None when auth is off or no key is set."""
+    if env.get("TASKER_AUTH_ENABLED", "").strip().lower() not in ("true", "1"):
+        return None
+    single = env.get("TASKER_API_KEY", "").strip()
+    keys = [k.strip() for k in env.get("TASKER_API_KEYS", "").split(",") if k.strip()]
+    return single or (keys[0] if keys else None)
+
+
 def credential_from_env(env: Mapping[str, str], variable: str) -> str | None:
     """The credential in `variable` (surrounding whitespace dropped), None when unset or empty;
     `ClusterConfigError` naming the variable (never the value) when it cannot be a header."""

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.cluster_config import ClusterConfig, deployment_api_key
 from tasker_cluster.config.model import WORKER_ROLE
 from tasker_cluster.layout import DATABASE_FILE
 from tasker_cluster.load.chaos import FaultTarget
@@ -88,7 +88,9 @@ def target_from_cluster(cluster: Cluster) -> LoadTarget:
         if service.is_worker
         for url in cluster.urls(service.name)
     ]
-    config = ClusterConfig(tuple(orchestration), tuple(workers))
+    # auth on in the cluster's own configuration: send one of the keys it was given
+    api_key = deployment_api_key(settings.passthrough)
+    config = ClusterConfig(tuple(orchestration), tuple(workers), api_key=api_key)
     return LoadTarget(config, f"cluster {settings.cluster_dir}", cluster)
 
 
@@ -101,6 +103,13 @@ def target_from_cluster_dir(
 
     overrides = {"TASKER_CLUSTER_DIR": str(cluster_dir)} if cluster_dir is not None else None
     return target_from_cluster(Cluster(load_settings(env_files=env_files, overrides=overrides)))
+
+
+def with_credentials(target: LoadTarget, api_key: str | None, jwt: str | None) -> LoadTarget:
+    """`target` sending `api_key` / `jwt` (where given) instead of what it had."""
+    if api_key is None and jwt is None:
+        return target
+    return replace(target, config=target.config.with_credentials(api_key, jwt))
 
 
 def resolve_target(target: LoadTarget | ClusterConfig | Path) -> LoadTarget:

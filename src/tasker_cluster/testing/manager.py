@@ -18,7 +18,13 @@ from typing import Literal, Self
 
 from tasker_cluster.client.api import UuidLike
 from tasker_cluster.client.client import OrchestrationCluster
-from tasker_cluster.client.cluster_config import ClusterConfig
+from tasker_cluster.client.cluster_config import (
+    API_KEY_VAR,
+    JWT_VAR,
+    ClusterConfig,
+    credential_from_env,
+    deployment_api_key,
+)
 from tasker_cluster.client.environment import (
     CLUSTER_DIR_VAR,
     DEFAULT_POSTGRES_URL,
@@ -71,6 +77,16 @@ class MultiInstanceTestManager:
         self._owns_dir = False
         self._owns_processes = False
         self._finished = False
+        self._api_key: str | None = None
+        self._jwt: str | None = None
+
+    def _use_credentials(
+        self, api_key: str | None, jwt: str | None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        """Credentials given, else TASKER_TEST_API_KEY / TASKER_TEST_JWT from `environ`."""
+        env = os.environ if environ is None else environ
+        self._api_key = api_key or credential_from_env(env, API_KEY_VAR)
+        self._jwt = jwt or credential_from_env(env, JWT_VAR)
 
     async def setup(  # noqa: PLR0913 - upstream's setup(n, m) plus the managed cluster's options
         self,
@@ -84,14 +100,20 @@ class MultiInstanceTestManager:
         timeout: float = 60.0,
         strategy: Strategy | None = None,
         free_ports: bool = True,
+        api_key: str | None = None,
+        jwt: str | None = None,
     ) -> Self:
         """Start a cluster with its own directory and database; wait until it is healthy.
 
         `env` reaches every instance (e.g. `{"TASKER_FAULTS": "no_claim_guard"}`); `env_file`
         is layered under it (e.g. single-instance mode and legacy names). Ports are free ones
         picked now, unless `free_ports=False` keeps the base ports the configuration names.
+        With auth on (`TASKER_AUTH_ENABLED=true` and `TASKER_API_KEY` in `env`) the client
+        sends that key, unless `api_key` / `jwt` (or TASKER_TEST_API_KEY / TASKER_TEST_JWT)
+        give other credentials.
         """
         self._require_fresh("set up a cluster")
+        self._use_credentials(api_key or deployment_api_key(env or {}), jwt)
         if db not in ("sqlite", "postgres"):
             raise ManagerStateError(
                 f"set up a cluster with db={db!r}", "unknown database", "Use sqlite or postgres."
@@ -135,15 +157,20 @@ class MultiInstanceTestManager:
         env_file: Path | None = None,
         timeout: float = 30.0,
         strategy: Strategy | None = None,
+        api_key: str | None = None,
+        jwt: str | None = None,
     ) -> Self:
         """Attach to a running cluster and wait until it is healthy; never stops it.
 
         With a cluster directory (`cluster_dir` or TASKER_CLUSTER_DIR) instances, logs and
         fault injection come from its records; otherwise from TASKER_TEST_ORCHESTRATION_URLS
-        and TASKER_TEST_WORKER_URLS, without fault injection.
+        and TASKER_TEST_WORKER_URLS, without fault injection. Credentials: `api_key` / `jwt`,
+        else TASKER_TEST_API_KEY / TASKER_TEST_JWT, else (with a cluster directory whose auth
+        is on) a key of the cluster's own configuration.
         """
         self._require_fresh("attach to a cluster")
         env = os.environ if environ is None else environ
+        self._use_credentials(api_key, jwt, env)
         directory = cluster_dir or (
             Path(env[CLUSTER_DIR_VAR]) if env.get(CLUSTER_DIR_VAR) else None
         )
@@ -152,7 +179,8 @@ class MultiInstanceTestManager:
             self._cluster_dir = directory
             self._attach_lifecycle(Cluster(source()), source, strategy)
         else:
-            self._cluster = OrchestrationCluster(ClusterConfig.from_env(env, strategy))
+            config = ClusterConfig.from_env(env, strategy)
+            self._cluster = OrchestrationCluster(config.with_credentials(self._api_key, self._jwt))
             self._no_faults_reason = (
                 f"the cluster was attached by URL ({ORCHESTRATION_URLS_VAR}), so its processes "
                 "are unknown"
@@ -168,7 +196,8 @@ class MultiInstanceTestManager:
         topology = topology_from_records(lifecycle.records(), lifecycle.settings, strategy)
         self._orchestration_ids = topology.orchestration_ids
         self._worker_ids = topology.worker_ids
-        self._cluster = OrchestrationCluster(topology.config)
+        api_key = self._api_key or deployment_api_key(lifecycle.settings.passthrough)
+        self._cluster = OrchestrationCluster(topology.config.with_credentials(api_key, self._jwt))
 
     async def _probe(self, url: str, timeout: float) -> str | None:
         return await self.cluster.probe(url, timeout)

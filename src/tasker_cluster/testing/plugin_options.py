@@ -34,6 +34,10 @@ class PluginSettings:
     # instead of reading TASKER_TEST_ORCHESTRATION_URLS / TASKER_CLUSTER_DIR
     orchestration_urls: tuple[str, ...] = ()
     worker_urls: tuple[str, ...] = ()
+    # credentials for a cluster with auth on (None: TASKER_TEST_API_KEY / TASKER_TEST_JWT,
+    # or a managed cluster's own TASKER_API_KEY)
+    api_key: str | None = field(default=None, repr=False)
+    jwt: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,19 @@ _OPTIONS: tuple[_Option, ...] = (
         "SECONDS",
         "float",
         "seconds a managed cluster may take to become healthy (60)",
+    ),
+    _Option(
+        "tasker_api_key",
+        "KEY",
+        "string",
+        "X-API-Key the client sends, for a cluster with auth on (default: TASKER_TEST_API_KEY, "
+        "else a managed cluster's own TASKER_API_KEY)",
+    ),
+    _Option(
+        "tasker_jwt",
+        "TOKEN",
+        "string",
+        "bearer token the client sends, for a cluster with auth on (default: TASKER_TEST_JWT)",
     ),
     _Option(
         "tasker_log_lines",
@@ -172,7 +189,19 @@ def read_settings(config: pytest.Config) -> PluginSettings:
         startup_timeout=_seconds(value("tasker_startup_timeout"), "--tasker-startup-timeout"),
         log_lines=_count(value("tasker_log_lines"), "--tasker-log-lines", 200, 0),
         free_ports=ports == "free",
+        api_key=_credential(value("tasker_api_key"), "--tasker-api-key"),
+        jwt=_credential(value("tasker_jwt"), "--tasker-jwt"),
     )
+
+
+def _credential(raw: str | None, flag: str) -> str | None:
+    from tasker_cluster.client.cluster_config import credential_from_env  # noqa: PLC0415
+    from tasker_cluster.client.errors import ClusterConfigError  # noqa: PLC0415
+
+    try:
+        return credential_from_env({flag: raw or ""}, flag)
+    except ClusterConfigError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def external_cluster_dir(settings: PluginSettings, environ: Mapping[str, str]) -> Path | None:
@@ -225,6 +254,9 @@ def describe(settings: PluginSettings, environ: Mapping[str, str]) -> str:
             )
     if settings.env_file is not None:
         text += f", env file {settings.env_file}"
+    sent = [name for name, value in (("API key", settings.api_key), ("JWT", settings.jwt)) if value]
+    if sent:
+        text += f", sending {' and '.join(sent)}"
     return text
 
 

@@ -120,6 +120,8 @@ class PluginSession:
                 env_file=settings.env_file,
                 timeout=settings.startup_timeout,
                 free_ports=settings.free_ports,
+                api_key=settings.api_key,
+                jwt=settings.jwt,
             )
             if settings.free_ports:
                 with ClusterLock(PORT_LOCK, timeout=4 * settings.startup_timeout):
@@ -133,6 +135,8 @@ class PluginSession:
                     cluster_dir=external_cluster_dir(settings, os.environ),
                     env_file=settings.env_file,
                     timeout=settings.startup_timeout,
+                    api_key=settings.api_key,
+                    jwt=settings.jwt,
                 )
             )
         self.clusters[name] = ClusterHandle(name, settings, manager)

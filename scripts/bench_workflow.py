@@ -206,7 +206,11 @@ def markdown(headers: tuple[str, ...], rows: list[list[str]]) -> list[str]:
 
 
 def chart(results: list[dict[str, Any]], path: Path) -> None:
-    import matplotlib  # noqa: PLC0415 - only needed for the chart
+    try:
+        import matplotlib  # noqa: PLC0415 - only needed for the chart
+    except ImportError:
+        print(f"no chart ({path}): matplotlib is not installed", flush=True)
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415

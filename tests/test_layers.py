@@ -22,11 +22,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "process": frozenset({"config", "logs"}),
     "health": frozenset({"config", "logs", "process"}),
     "cluster": frozenset({"config", "logs", "process", "health"}),
-    "client": frozenset(),
-    "services": frozenset(),
-    "testing": LIFECYCLE | {"client"},
-    "load": LIFECYCLE | {"client", "testing"},
-    "cli": LIFECYCLE | {"client", "testing", "load"},
+    "api": frozenset(),
+    "client": frozenset({"api"}),
+    "services": frozenset({"api"}),
+    "testing": LIFECYCLE | {"api", "client"},
+    "load": LIFECYCLE | {"api", "client", "testing"},
+    "cli": LIFECYCLE | {"api", "client", "testing", "load"},
     "root": frozenset({"cluster", "config", "client", "testing"}),
 }
 

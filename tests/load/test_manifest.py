@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tasker_cluster.api.task_request import REQUIRED_FIELDS
 from tasker_cluster.load.chaos_spec import parse_chaos
 from tasker_cluster.load.cluster_manifest import redact
 from tasker_cluster.load.errors import LoadSpecError, ManifestError, UnknownTemplateError
@@ -81,18 +82,26 @@ def test_spec_validation_messages() -> None:
     assert str(unknown.value).startswith("unknown template 'nope': use one of cpu_burn, diamond,")
 
 
-def test_request_body_for_fan_out_and_namespaced_templates() -> None:
-    body = SPEC.request_body("00000000-0000-0000-0000-000000000001")
-    assert (body["namespace"], body["name"], body["version"]) == (
+def test_task_request_for_fan_out_and_namespaced_templates() -> None:
+    request = SPEC.task_request()
+    assert (request.namespace, request.name, request.version) == (
         "load_testing",
         "fan_out",
         "1.0.0",
     )
-    assert body["context"] == {"width": 3, "sleep_ms": 0}
+    assert request.context == {"width": 3, "sleep_ms": 0}
+    body = request.to_json()
+    assert set(REQUIRED_FIELDS) <= set(body)
+    assert body["idempotency_key"].startswith("load-")
+    again = SPEC.task_request()
+    assert (again.idempotency_key, again.correlation_id) != (
+        request.idempotency_key,
+        request.correlation_id,
+    ), "every creation is its own"
     other = LoadSpec(template="linear_workflow/mathematical_sequence")
-    assert other.request_body("x")["context"] == {"even_number": 2}
-    custom = LoadSpec(template="mine/thing/2.0.0").request_body("x")
-    assert (custom["namespace"], custom["name"], custom["version"], custom["context"]) == (
+    assert other.task_request().context == {"even_number": 2}
+    custom = LoadSpec(template="mine/thing/2.0.0").task_request()
+    assert (custom.namespace, custom.name, custom.version, custom.context) == (
         "mine",
         "thing",
         "2.0.0",

@@ -30,13 +30,18 @@ def client(orchestration: ServiceProcess) -> Iterator[httpx.Client]:
         yield http
 
 
-def _error(response: httpx.Response, status: int, code: str, variant: str) -> str:
-    """The message of an error answered as tasker-core's `ApiError` (`{variant: {message}}`)
-    with ours (`{"error": {code, message}}`) beside it, both saying the same."""
+UPSTREAM_CODES = {"BadRequest": "BAD_REQUEST", "NotFound": "NOT_FOUND", "Conflict": "CONFLICT"}
+
+
+def _error(response: httpx.Response, status: int, kind: str, variant: str) -> str:
+    """The message of an error answered as tasker-core's document describes it
+    (`{variant: {message}}`) and as its server sends it (`{"error": {code, message}}`, the
+    code upper-case), our `kind` added, all saying the same."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()
-    assert set(body) == {variant, "error"} and body["error"]["code"] == code
+    assert set(body) == {variant, "error"}, body
+    assert (body["error"]["code"], body["error"]["kind"]) == (UPSTREAM_CODES[variant], kind)
     message: str = body["error"]["message"]
     assert body[variant] == {"message": message}
     return message

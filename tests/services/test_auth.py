@@ -103,13 +103,15 @@ def http() -> Iterator[httpx.Client]:
 
 
 def _unauthorized(response: httpx.Response) -> str:
-    """The message of a 401 answered as tasker-core does (the bare `"Unauthorized"`), with our
-    code and message in headers and a challenge naming both ways in."""
+    """The message of a 401 answered as tasker-core's document gives it (the bare
+    `"Unauthorized"`), with its server's code, our kind and the message in headers and a
+    challenge naming both ways in."""
     assert response.status_code == 401, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.json() == "Unauthorized"
     assert response.headers["www-authenticate"] == 'Bearer, ApiKey header="X-API-Key"'
-    assert response.headers["x-tasker-error-code"] == "unauthorized"
+    assert response.headers["x-tasker-error-code"] == "AUTHENTICATION_FAILED"
+    assert response.headers["x-tasker-error-kind"] == "unauthorized"
     return response.headers["x-tasker-error-message"]
 
 

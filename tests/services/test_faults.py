@@ -120,7 +120,7 @@ def test_weak_task_uuids_collide_under_concurrent_creation(
     responses = asyncio.run(_create_concurrently(orchestration.url, 10))
     collisions = [r for r in responses if r.status_code == 409]
     assert collisions, "ten creations in the same second did not collide"
-    assert collisions[0].json()["error"]["code"] == "task_uuid_collision"
+    assert collisions[0].json()["error"]["kind"] == "task_uuid_collision"
 
 
 def test_stale_reads_serve_an_outdated_task(services: ServiceFactory, sqlite_url: str) -> None:

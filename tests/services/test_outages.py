@@ -51,7 +51,8 @@ def test_losing_the_database_makes_instances_unready_not_broken(
         response = client.get(f"{orchestration.url}/v1/tasks")
         assert response.status_code == 503
         assert response.json() == "ServiceUnavailable"  # tasker-core's ApiError variant
-        assert response.headers["x-tasker-error-code"] == "unavailable"
+        assert response.headers["x-tasker-error-code"] == "SERVICE_UNAVAILABLE"
+        assert response.headers["x-tasker-error-kind"] == "unavailable"
         assert response.headers["x-tasker-error-message"].startswith(
             "service unavailable: database"
         )

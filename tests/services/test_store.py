@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tasker_cluster.api.task_request import TaskRequest
 from tasker_cluster.services.errors import LeaseLostError, TaskAlreadyTerminalError
 from tasker_cluster.services.handlers import StepHandlerResult
 from tasker_cluster.services.orchestration.evaluation import Decision
@@ -25,7 +26,7 @@ from tasker_cluster.services.store import (
 )
 from tasker_cluster.services.store.cancellation import cancel_task
 from tasker_cluster.services.store.queue import read, send_many, step_queue
-from tasker_cluster.services.store.tasks import NewTask, TaskRequest, insert_task
+from tasker_cluster.services.store.tasks import NewTask, insert_task
 from tasker_cluster.services.templates import StepSpec, TemplateRegistry
 from tasker_cluster.services.worker.claims import claim_steps
 from tasker_cluster.services.worker.completion import FinishedStep, complete_steps
@@ -59,10 +60,6 @@ def _new_task(width: int = 2, steps: list[StepSpec] | None = None) -> NewTask:
         source_system="",
         reason="",
         tags=["a"],
-        priority=0,
-        correlation_id=str(uuid.uuid4()),
-        parent_correlation_id=None,
-        options=None,
     )
     return NewTask(
         task_uuid=str(uuid.uuid4()),

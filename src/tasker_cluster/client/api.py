@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from tasker_cluster.api.task_request import TaskRequest
 from tasker_cluster.client.errors import ApiError, ResponseFormatError
 from tasker_cluster.client.models import (
     BottleneckAnalysis,
@@ -34,7 +35,6 @@ from tasker_cluster.client.models import (
 )
 from tasker_cluster.client.prometheus import Metrics, parse_metrics
 from tasker_cluster.client.service_info import Health, Template
-from tasker_cluster.client.task_request import TaskRequest
 from tasker_cluster.client.transitions import StepAudit, StepTransition, TaskTransition
 from tasker_cluster.client.transport import ApiCall
 

@@ -37,13 +37,19 @@ class InvalidTaskRequestError(ClientError, ValueError):
 class ApiError(ClientError):
     """An instance answered with an HTTP error status."""
 
-    def __init__(self, method: str, url: str, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, method: str, url: str, status: int, code: str, message: str, kind: str | None = None
+    ) -> None:
         self.method = method
         self.url = url
         self.status = status
+        # tasker-core's upper-case code (e.g. NOT_FOUND, CONFLICT), and where the reference
+        # services add it, the kind of error (e.g. task_not_found, duplicate_task)
         self.code = code
+        self.kind = kind
         self.message = message
-        super().__init__(f"{method} {url} -> {status} {code}: {message}")
+        shown = f"{code} ({kind})" if kind else code
+        super().__init__(f"{method} {url} -> {status} {shown}: {message}")
 
 
 class ResponseFormatError(ClientError):

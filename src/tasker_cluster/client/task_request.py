@@ -2,57 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from tasker_cluster.api import task_request as api
 from tasker_cluster.client.errors import InvalidTaskRequestError
 
 MAX_FAN_OUT_WIDTH = 1000
 
 
-@dataclass(frozen=True)
-class TaskRequest:
-    name: str
-    namespace: str
-    context: Mapping[str, Any]
-    version: str = "1.0.0"
-    initiator: str = "tasker-cluster-tests"
-    source_system: str = "tasker-cluster"
-    reason: str = ""
-    tags: Sequence[str] = ()
-    priority: int = 0
-    correlation_id: uuid.UUID = field(default_factory=uuid.uuid4)
-    parent_correlation_id: uuid.UUID | None = None
-    options: Mapping[str, Any] | None = None
-    # One key per logical creation: sending this request again (a retry after a lost answer,
-    # on any instance) answers the task it created instead of creating a second one. Set
-    # None to rely on the template's identity strategy alone.
-    idempotency_key: str | None = field(default_factory=lambda: str(uuid.uuid4()))
-    requested_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def to_json(self) -> dict[str, Any]:
-        """tasker-core's `TaskRequest`, every field it requires included."""
-        return {
-            "requested_at": self.requested_at.isoformat().replace("+00:00", "Z"),
-            "idempotency_key": self.idempotency_key,
-            "name": self.name,
-            "namespace": self.namespace,
-            "version": self.version,
-            "context": dict(self.context),
-            "initiator": self.initiator,
-            "source_system": self.source_system,
-            "reason": self.reason,
-            "tags": list(self.tags),
-            "priority": self.priority,
-            "correlation_id": str(self.correlation_id),
-            "parent_correlation_id": (
-                str(self.parent_correlation_id) if self.parent_correlation_id else None
-            ),
-            "options": dict(self.options) if self.options is not None else None,
-        }
+class TaskRequest(api.TaskRequest):
+    """tasker-core's `TaskRequest` (`tasker_cluster.api.task_request`: the fields, defaults
+    and JSON), with builders for the reference services' templates."""
 
     @classmethod
     def fan_out(cls, width: int, sleep_ms: int = 0, **fields: Any) -> TaskRequest:

@@ -91,10 +91,12 @@ class Transport:
 
 
 def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
-    """Build an `ApiError` from our `{"error": {"code", "message"}}`, from tasker-core's
+    """Build an `ApiError` from `{"error": {"code", "message"}}` (tasker-core's wire body; the
+    reference services add `kind`), from tasker-core's
     `ApiError` (`{"NotFound": {"message"}}`, or a bare string such as `"Unauthorized"`), or
     from the raw text."""
     code = "http_error"
+    kind: str | None = None
     message = response.text.strip()[:500] or response.reason_phrase
     try:
         payload = response.json()
@@ -104,9 +106,11 @@ def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
         error = payload["error"]
         code = str(error.get("code", code))
         message = str(error.get("message", message))
+        kind = str(error["kind"]) if error.get("kind") else None
     elif isinstance(payload, str) and payload:
         # a bare variant ("ServiceUnavailable"); the reference services add theirs as headers
         code = response.headers.get("x-tasker-error-code", payload)
+        kind = response.headers.get("x-tasker-error-kind")
         message = response.headers.get("x-tasker-error-message", payload)
     elif isinstance(payload, dict) and len(payload) == 1:
         ((variant, detail),) = payload.items()
@@ -115,7 +119,7 @@ def api_error(method: str, url: str, response: httpx.Response) -> ApiError:
             message = str(detail.get("message") or detail.get("reason") or detail)
     if response.status_code == UNAUTHORIZED:
         message += f" ({_credentials_hint(response.request)})"
-    return ApiError(method, url, response.status_code, code, message)
+    return ApiError(method, url, response.status_code, code, message, kind)
 
 
 UNAUTHORIZED = 401

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
-from datetime import UTC, datetime
 from itertools import count
 
 import httpx
@@ -57,11 +55,7 @@ async def create_tasks(
 async def _create_one(
     cluster: OrchestrationCluster, spec: LoadSpec, tracker: Tracker, number: int
 ) -> None:
-    body = {
-        **spec.request_body(str(uuid.uuid4())),
-        "requested_at": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
-        "idempotency_key": f"load-{uuid.uuid4()}",
-    }
+    body = spec.task_request()
     instances = cluster.instance_count
 
     async def send(attempt: int) -> tuple[int, TaskCreated]:

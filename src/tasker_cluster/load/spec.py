@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasker_cluster.api.task_request import TaskRequest
 from tasker_cluster.load.chaos_spec import ChaosSpec, parse_chaos
 from tasker_cluster.load.errors import LoadSpecError, UnknownTemplateError
 
@@ -82,19 +84,21 @@ class LoadSpec:
         _check(self.seed >= 0, "seed", self.seed, "must be >= 0")
         resolve_template(self.template)
 
-    def request_body(self, correlation_id: str) -> dict[str, Any]:
+    def task_request(self) -> TaskRequest:
+        """One creation of this run: a new correlation id and its own idempotency key, so a
+        resend after a lost answer (on any instance) answers the task it created."""
         ref = resolve_template(self.template)
-        return {
-            "name": ref.name,
-            "namespace": ref.namespace,
-            "version": ref.version,
-            "context": ref.context(self),
-            "initiator": "tasker-cluster-load",
-            "source_system": "load.run",
-            "reason": f"load run seed={self.seed}",
-            "tags": ["load"],
-            "correlation_id": correlation_id,
-        }
+        return TaskRequest(
+            name=ref.name,
+            namespace=ref.namespace,
+            version=ref.version,
+            context=ref.context(self),
+            initiator="tasker-cluster-load",
+            source_system="load.run",
+            reason=f"load run seed={self.seed}",
+            tags=("load",),
+            idempotency_key=f"load-{uuid.uuid4()}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

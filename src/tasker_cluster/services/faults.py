@@ -17,6 +17,7 @@ class Fault(enum.StrEnum):
     STALE_READS = "stale_reads"
     NO_REDELIVERY = "no_redelivery"
     NO_LEASE_EXPIRY = "no_lease_expiry"
+    EXIT_AFTER_CREATE = "exit_after_create"
 
 
 # How long a faulty path pauses between its read and its write, widening the race window

@@ -51,6 +51,7 @@ ENV_RULES: dict[str, EnvRule] = {
     "TASKER_VISIBILITY_TIMEOUT_SECONDS": EnvRule(r"^[0-9]{1,4}$", 1, 3600),
     "TASKER_TASK_LEASE_SECONDS": EnvRule(r"^[0-9]{1,4}$", 1, 3600),
     "TASKER_POLL_INTERVAL_MS": EnvRule(r"^[0-9]{1,5}$", 5, 10000),
+    "TASKER_WAKEUPS": EnvRule(r"^(on|off)$"),
     "TASKER_FAULTS": EnvRule(r"^[a-z_]+(,[a-z_]+)*$"),
     "TASKER_LOG_LEVEL": EnvRule(r"^(DEBUG|INFO|WARNING|ERROR)$"),
 }

@@ -31,6 +31,7 @@ class ServiceSettings:
     database_url: str
     environment: str = "development"
     poll_interval_seconds: float = 0.05
+    wakeups: bool = True  # TASKER_WAKEUPS=off: no wake-up watcher, the loops only poll
     visibility_timeout_seconds: float = 30.0
     task_lease_seconds: float = 10.0
     worker_concurrency: int = 4
@@ -55,6 +56,7 @@ class ServiceSettings:
             database_url=env.get("DATABASE_URL") or default_database_url(env, cwd or Path.cwd()),
             environment=env.get("TASKER_ENV", "development"),
             poll_interval_seconds=int(env.get("TASKER_POLL_INTERVAL_MS", "50")) / 1000,
+            wakeups=env.get("TASKER_WAKEUPS", "on") == "on",
             visibility_timeout_seconds=float(env.get("TASKER_VISIBILITY_TIMEOUT_SECONDS", "30")),
             task_lease_seconds=float(env.get("TASKER_TASK_LEASE_SECONDS", "10")),
             worker_concurrency=int(env.get("TASKER_WORKER_CONCURRENCY", "4")),

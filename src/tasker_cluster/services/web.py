@@ -58,28 +58,51 @@ def iso_now() -> str:
     return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
-def error_body(code: str, message: str, variant: str = "BadRequest") -> Any:
-    """tasker-core's `ApiError`: `{"<Variant>": {"message"}}` (with ours, `error`, beside it),
-    or the bare variant name for the variants that carry nothing."""
+# tasker-core's wire code of each `ApiError` variant, as its `IntoResponse` writes it
+UPSTREAM_CODES = {
+    "BadRequest": "BAD_REQUEST",
+    "NotFound": "NOT_FOUND",
+    "Conflict": "CONFLICT",
+    "ServiceUnavailable": "SERVICE_UNAVAILABLE",
+    "Unauthorized": "AUTHENTICATION_FAILED",
+    "Forbidden": "AUTHORIZATION_FAILED",
+    "Internal": "INTERNAL_ERROR",
+}
+
+
+def error_body(kind: str, message: str, variant: str = "BadRequest") -> Any:
+    """tasker-core's `ApiError`: `{"<Variant>": {"message"}}` as its document describes it,
+    beside `{"error": {"code", "message"}}` as its server sends it (`code` upper-case, e.g.
+    `NOT_FOUND`), with ours, `kind` (e.g. `task_not_found`), added; or the bare variant name
+    for the variants that carry nothing."""
     if variant in STRING_VARIANTS:
         return variant
-    return {variant: {"message": message}, "error": {"code": code, "message": message}}
+    code = UPSTREAM_CODES.get(variant, "BAD_REQUEST")
+    return {
+        variant: {"message": message},
+        "error": {"code": code, "message": message, "kind": kind},
+    }
 
 
 ERROR_CODE_HEADER = "X-Tasker-Error-Code"
+ERROR_KIND_HEADER = "X-Tasker-Error-Kind"
 ERROR_MESSAGE_HEADER = "X-Tasker-Error-Message"
 
 
-def error_headers(code: str, message: str) -> dict[str, str]:
-    """Ours beside a bare-string `ApiError` (which has no room for them): the code and the
-    message, as headers (printable ASCII; other characters escaped)."""
+def error_headers(kind: str, message: str, variant: str) -> dict[str, str]:
+    """What a bare-string `ApiError` has no room for, as headers: the upper-case code, our
+    kind and the message (printable ASCII; other characters escaped)."""
     text = message.encode("ascii", "backslashreplace").decode("ascii")
-    return {ERROR_CODE_HEADER: code, ERROR_MESSAGE_HEADER: "".join(c for c in text if c >= " ")}
+    return {
+        ERROR_CODE_HEADER: UPSTREAM_CODES.get(variant, "BAD_REQUEST"),
+        ERROR_KIND_HEADER: kind,
+        ERROR_MESSAGE_HEADER: "".join(c for c in text if c >= " "),
+    }
 
 
-def error_response(code: str, message: str, variant: str, status: int) -> JSONResponse:
-    headers = error_headers(code, message) if variant in STRING_VARIANTS else None
-    return JSONResponse(error_body(code, message, variant), status_code=status, headers=headers)
+def error_response(kind: str, message: str, variant: str, status: int) -> JSONResponse:
+    headers = error_headers(kind, message, variant) if variant in STRING_VARIANTS else None
+    return JSONResponse(error_body(kind, message, variant), status_code=status, headers=headers)
 
 
 def request_error_response(error: RequestError) -> JSONResponse:

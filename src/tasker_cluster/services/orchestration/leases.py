@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from ..store.database import Dialect, Transaction
+from ..store.queue import TASKS_DUE
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +79,13 @@ def renew_leases(
 
 
 def release_leases(transaction: Transaction, dialect: Dialect, owner: str) -> int:
-    """Give every owned task back so that another instance can claim it at once."""
-    return transaction.execute(
+    """Give every owned task back so that another instance can claim it at once (and wake the
+    others for the ones that are due)."""
+    released = transaction.execute(
         "UPDATE tasks SET claimed_by = NULL, claim_expires_at = NULL WHERE task_uuid IN ("
         f"SELECT task_uuid FROM tasks WHERE claimed_by = ? ORDER BY task_uuid{dialect.lock_row})",
         (owner,),
     )
+    if released:
+        transaction.announce_work(TASKS_DUE)
+    return released

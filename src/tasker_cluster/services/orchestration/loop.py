@@ -17,7 +17,7 @@ from ..faults import RACE_WINDOW_SECONDS, Fault
 from ..polling import PollingThread
 from ..settings import ServiceSettings
 from ..store.database import Database, StorageError, Transaction
-from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, QueueMessage, delete, read
+from ..store.queue import ORCHESTRATION_RESULTS_QUEUE, TASKS_DUE, QueueMessage, delete, read
 from ..wakeup import WorkWatcher
 from .leases import Claim, claim_due_tasks, release_leases, renew_leases
 from .planning import TaskPlan, plan_tasks
@@ -52,20 +52,24 @@ class OrchestrationLoop:
             settings.poll_interval_seconds,
             on_error=lambda error: self.metrics.loop_errors.inc(),
         )
-        self._watcher = WorkWatcher(
-            settings.database_url, [self.thread.wake], f"orchestration-watch-{self.owner}"
+        self.watcher = WorkWatcher(
+            settings.database_url,
+            {ORCHESTRATION_RESULTS_QUEUE, TASKS_DUE},
+            [self.thread.wake],
+            f"orchestration-watch-{self.owner}",
+            enabled=settings.wakeups,
         )
 
     def start(self) -> None:
         self.thread.start()
-        self._watcher.start()
+        self.watcher.start()
 
     def wake(self) -> None:
         self.thread.wake()
 
     def stop(self, timeout: float) -> None:
         """Finish the current iteration, then hand this instance's tasks back."""
-        self._watcher.stop()
+        self.watcher.stop()
         if not self.thread.stop(timeout):
             logger.warning("orchestration loop did not stop within %.1f s", timeout)
         try:

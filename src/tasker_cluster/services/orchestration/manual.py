@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse
 from ...states import STEP_TERMINAL, TASK_TERMINAL, StepState, TaskState
 from ..errors import InvalidFieldError, StepStateConflictError
 from ..store.database import Transaction
+from ..store.queue import TASKS_DUE
 from ..store.tasks import move_task
 from ..store.transitions import StepTransition, record_step_transitions
 from . import tasks_api
@@ -158,6 +159,7 @@ def apply_manual_action(
         f" AND status NOT IN ({placeholders})",
         (now, now, task_uuid, *sorted(TASK_TERMINAL)),
     )
+    transaction.announce_work(TASKS_DUE)  # another instance may hold the task's lease
 
 
 def _reopen_failed_task(

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...api.task_request import (
+    FIELD_SCHEMAS,
+    NO_NUL_PATTERN,
+    NUL_FREE_OBJECT_SCHEMA,
+    NUL_FREE_VALUE,
+    REQUIRED_FIELDS,
+    TEXT_SCHEMA,
+)
 from ...states import StepState, TaskState
 from ..templates import ContextField, TaskTemplate
-from .validation import IDENTIFIER, INT32, MAX_TAGS, NO_NUL_PATTERN, TEXT_LIMIT
+from .validation import IDENTIFIER
 
 Schema = dict[str, Any]
 
@@ -36,14 +44,10 @@ def _array(items: Schema) -> Schema:
 
 
 IDENTIFIER_SCHEMA: Schema = {"type": "string", "pattern": IDENTIFIER.pattern}
-TEXT: Schema = {"type": "string", "maxLength": TEXT_LIMIT, "pattern": NO_NUL_PATTERN}
-NUL_FREE_VALUE_REF = "#/components/schemas/NulFreeValue"
-NUL_FREE_OBJECT: Schema = {
-    "type": "object",
-    "propertyNames": {"pattern": NO_NUL_PATTERN},
-    "additionalProperties": {"$ref": NUL_FREE_VALUE_REF},
-}
-NUL_FREE_VALUE: Schema = {
+TEXT: Schema = TEXT_SCHEMA
+NUL_FREE_VALUE_REF = f"#/components/schemas/{NUL_FREE_VALUE}"
+NUL_FREE_OBJECT: Schema = NUL_FREE_OBJECT_SCHEMA
+NUL_FREE_ANY: Schema = {
     "nullable": True,
     "anyOf": [
         {"type": "string", "pattern": NO_NUL_PATTERN},
@@ -147,13 +151,13 @@ HEALTH_INFO: Schema = _object(
 )
 
 SCHEMAS: dict[str, Schema] = {
-    "NulFreeValue": NUL_FREE_VALUE,
+    NUL_FREE_VALUE: NUL_FREE_ANY,
     # tasker-core's `ApiError`: a bare variant name, or `{"<Variant>": {"message"}}` with ours
     # (`error`: code and message) beside it.
     "ApiError": {
         "oneOf": [
             {"type": "string", "enum": STRING_ERRORS},
-            _object({"error": _object({"code": STRING, "message": STRING})}),
+            _object({"error": _object({"code": STRING, "message": STRING, "kind": STRING})}),
         ]
     },
     "Health": _object({"status": STRING, "timestamp": TIMESTAMP, "instance_id": NULLABLE_STRING}),
@@ -398,38 +402,6 @@ SCHEMAS: dict[str, Schema] = {
 }
 
 
-REQUEST_FIELDS: dict[str, Schema] = {
-    "initiator": TEXT,
-    "source_system": TEXT,
-    "reason": TEXT,
-    "tags": {**_array(TEXT), "maxItems": MAX_TAGS},
-    "priority": {
-        "type": "integer",
-        "minimum": INT32[0],
-        "maximum": INT32[1],
-        "nullable": True,
-    },
-    "requested_at": TIMESTAMP,
-    "correlation_id": UUID,
-    "parent_correlation_id": {**UUID, "nullable": True},
-    "idempotency_key": {**TEXT, "nullable": True},
-    # every database must store it: no NUL in any key or string, at any depth
-    "options": {**NUL_FREE_OBJECT, "nullable": True},
-}
-REQUIRED_REQUEST = [
-    "name",
-    "namespace",
-    "version",
-    "context",
-    "initiator",
-    "source_system",
-    "reason",
-    "tags",
-    "requested_at",
-    "correlation_id",
-]
-
-
 def _context_field(field: ContextField) -> Schema:
     return field.json_schema()
 
@@ -452,10 +424,10 @@ def task_request_schema(templates: list[TaskTemplate]) -> Schema:
                     "namespace": {"type": "string", "enum": [template.namespace]},
                     "version": {"type": "string", "enum": [template.version]},
                     "context": context,
-                    **REQUEST_FIELDS,
+                    **FIELD_SCHEMAS,
                 },
                 required=[
-                    *REQUIRED_REQUEST,
+                    *REQUIRED_FIELDS,
                     *(
                         ["idempotency_key"]
                         if template.identity_strategy == "caller_provided"

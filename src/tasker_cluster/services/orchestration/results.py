@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from ...states import TASK_TERMINAL, StepState
 from ..store.database import Dialect, Row, Transaction, TransientError, placeholders
-from ..store.queue import QueueMessage, delete
+from ..store.queue import TASKS_DUE, QueueMessage, delete
 from ..store.transitions import StepTransition, record_step_transitions
 
 MAX_BACKOFF_SECONDS = 30.0
@@ -71,7 +71,7 @@ def apply_results(
         outcomes.append(outcome)
     _write_states(transaction, outcomes, now)
     record_step_transitions(transaction, [outcome.transition for outcome in outcomes], now)
-    _wake_tasks(transaction, dialect, sorted(report.tasks), now)
+    _wake_tasks(transaction, dialect, sorted(report.tasks), processor, now)
     delete(transaction, [message.msg_id for message in messages])
     return report
 
@@ -124,17 +124,26 @@ def _write_states(transaction: Transaction, outcomes: list[_Outcome], now: float
         )
 
 
-def _wake_tasks(transaction: Transaction, dialect: Dialect, tasks: list[str], now: float) -> None:
-    """Mark the tasks as needing evaluation (the lock waits for a running evaluation)."""
+def _wake_tasks(
+    transaction: Transaction, dialect: Dialect, tasks: list[str], processor: str, now: float
+) -> None:
+    """Mark the tasks as needing evaluation (the lock waits for a running evaluation).
+
+    This instance evaluates them right after, unless another instance holds one's lease:
+    then that one is woken with `TASKS_DUE` (the holder is read with PostgreSQL's row lock;
+    SQLite's watchers see the commit without an announcement).
+    """
     if not tasks:
         return
     marks = placeholders(len(tasks))
     if dialect.lock_row:
-        transaction.fetch_all(
-            f"SELECT task_uuid FROM tasks WHERE task_uuid IN ({marks})"
+        held = transaction.fetch_all(
+            f"SELECT task_uuid, claimed_by FROM tasks WHERE task_uuid IN ({marks})"
             f" ORDER BY task_uuid{dialect.lock_row}",
             tasks,
         )
+        if any(row["claimed_by"] not in (None, processor) for row in held):
+            transaction.announce_work(TASKS_DUE)
     transaction.execute(
         f"UPDATE tasks SET work_after = ?, updated_at = ? WHERE task_uuid IN ({marks})"
         f" AND status NOT IN ({placeholders(len(_TERMINAL))})",

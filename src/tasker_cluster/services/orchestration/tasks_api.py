@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from ...api.task_request import TaskRequest
 from ..errors import (
     DuplicateTaskError,
     InvalidFieldError,
@@ -25,7 +28,7 @@ from ..faults import STALE_READ_SECONDS, Fault
 from ..store import reads
 from ..store.cancellation import cancel_task
 from ..store.database import ConstraintViolationError, Row, Transaction
-from ..store.tasks import NewTask, TaskRequest, insert_task
+from ..store.tasks import NewTask, insert_task
 from .state import OrchestrationState
 from .validation import check_storable, parse_task_list_query, parse_task_request, path_uuid
 from .views import (
@@ -133,6 +136,9 @@ async def create_task(request: Request) -> JSONResponse:
             raise TaskUuidCollisionError(task.task_uuid) from None
         body = found
     if body["task_uuid"] == task.task_uuid:
+        if Fault.EXIT_AFTER_CREATE in state.settings.faults:
+            # The task is stored and committed; the caller never hears of it.
+            os.kill(os.getpid(), signal.SIGKILL)
         state.metrics.tasks_created.inc()
         state.loop.wake()
     return JSONResponse(body, status_code=201)

@@ -11,17 +11,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ...api.task_request import (
+    INT32,
+    MAX_TAGS,
+    REQUIRED_FIELDS,
+    TEXT_LIMIT,
+    TaskRequest,
+)
 from ..errors import InvalidFieldError, InvalidParameterError, MalformedJsonError
-from ..store.tasks import TaskRequest
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 UUID_TEXT = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
-NO_NUL_PATTERN = r"^[^\u0000]*$"
 IDENTIFIER_RULE = "a string of 1..128 letters, digits, '_', '.' or '-'"
-TEXT_LIMIT = 1000
-MAX_TAGS = 100
 PRIORITY_RANGE = (-100, 100)
 MAX_PER_PAGE = 100
 
@@ -89,8 +92,10 @@ def _object(value: object, field: str, nullable: bool) -> dict[str, Any] | None:
     return value
 
 
-REQUIRED_TEXT = ("name", "namespace", "version", "initiator", "source_system", "reason")
-INT32 = (-(2**31), 2**31 - 1)
+# the required fields that are strings
+REQUIRED_TEXT = tuple(
+    f for f in REQUIRED_FIELDS if f not in ("context", "tags", "requested_at", "correlation_id")
+)
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$")
 
 
@@ -103,8 +108,8 @@ def _required_text(data: Mapping[str, Any], field: str) -> str:
     return value
 
 
-def _timestamp(value: object, field: str) -> float:
-    """An RFC 3339 date-time as seconds since the epoch (UTC when it names no offset)."""
+def _timestamp(value: object, field: str) -> datetime:
+    """An RFC 3339 date-time, aware (UTC when it names no offset)."""
     rule = "an RFC 3339 date-time like 2026-01-31T12:00:00Z"
     if not isinstance(value, str) or not DATE_TIME.fullmatch(value):
         raise InvalidFieldError(field, rule, value)
@@ -115,7 +120,7 @@ def _timestamp(value: object, field: str) -> float:
         raise InvalidFieldError(field, rule, value) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    return moment
 
 
 def parse_task_request(body: bytes) -> TaskRequest:
@@ -140,7 +145,7 @@ def parse_task_request(body: bytes) -> TaskRequest:
     requested_at = _timestamp(data["requested_at"], "requested_at")
     if "correlation_id" not in data:
         raise InvalidFieldError("correlation_id", "a UUID string", missing=True)
-    correlation = _uuid(data["correlation_id"], "correlation_id")
+    correlation = uuid.UUID(_uuid(data["correlation_id"], "correlation_id"))
     priority = data.get("priority")
     low, high = INT32
     if priority is not None and (
@@ -159,10 +164,12 @@ def parse_task_request(body: bytes) -> TaskRequest:
         initiator=texts["initiator"],
         source_system=texts["source_system"],
         reason=texts["reason"],
-        tags=list(tags),
+        tags=tuple(tags),
         priority=priority or 0,
         correlation_id=correlation,
-        parent_correlation_id=None if parent is None else _uuid(parent, "parent_correlation_id"),
+        parent_correlation_id=(
+            None if parent is None else uuid.UUID(_uuid(parent, "parent_correlation_id"))
+        ),
         options=_object(data.get("options"), "options", nullable=True),
         requested_at=requested_at,
         idempotency_key=key,
@@ -177,9 +184,10 @@ def check_storable(request: TaskRequest) -> None:
             raise InvalidFieldError(
                 field, f"a string of at most {TEXT_LIMIT} characters without NUL", value
             )
-    if not _text_list(request.tags):
+    tags = list(request.tags)
+    if not _text_list(tags):
         raise InvalidFieldError(
-            "tags", f"an array of at most {MAX_TAGS} strings without NUL characters", request.tags
+            "tags", f"an array of at most {MAX_TAGS} strings without NUL characters", tags
         )
     key = request.idempotency_key
     if key is not None and not _storable(key):

@@ -71,9 +71,10 @@ class Transaction(ABC):
         rows = self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    def announce_work(self) -> None:  # noqa: B027 - a hook most backends need not fill
-        """Tell the other instances that work was enqueued, once this commits (PostgreSQL's
-        NOTIFY; SQLite needs nothing: its watchers see every commit)."""
+    def announce_work(self, topic: str) -> None:  # noqa: B027 - SQLite's is empty
+        """Tell the other instances' watchers that work on `topic` (a queue's name or
+        `queue.TASKS_DUE`) was written, once this commits: PostgreSQL's NOTIFY, sent once per
+        topic and transaction. SQLite needs nothing: its watchers see every commit."""
 
 
 # Both backends accept at least this many parameters in one statement.

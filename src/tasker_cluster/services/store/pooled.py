@@ -29,7 +29,10 @@ C = TypeVar("C", bound=Connection)
 
 
 class PooledTransaction(Transaction, Generic[C]):
-    """A transaction on one connection; `native` turns `?` placeholders into the driver's."""
+    """A transaction on one connection; `native` turns `?` placeholders into the driver's.
+
+    `announce_sql` takes the topic as its one parameter.
+    """
 
     def __init__(
         self, connection: C, native: Callable[[str], str], announce_sql: str | None = None
@@ -37,6 +40,7 @@ class PooledTransaction(Transaction, Generic[C]):
         self._connection = connection
         self._native = native
         self._announce_sql = announce_sql
+        self._announced: set[str] = set()
 
     def execute(self, sql: str, params: Params = ()) -> int:
         return self._connection.execute(self._native(sql), params).rowcount
@@ -45,9 +49,10 @@ class PooledTransaction(Transaction, Generic[C]):
         rows: list[Row] = self._connection.execute(self._native(sql), params).fetchall()
         return rows
 
-    def announce_work(self) -> None:
-        if self._announce_sql is not None:
-            self._connection.execute(self._announce_sql)
+    def announce_work(self, topic: str) -> None:
+        if self._announce_sql is not None and topic not in self._announced:
+            self._announced.add(topic)
+            self._connection.execute(self._native(self._announce_sql), (topic,))
 
 
 class PooledDatabase(Database, Generic[C]):

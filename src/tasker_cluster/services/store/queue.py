@@ -10,6 +10,10 @@ from typing import Any
 from .database import Dialect, Transaction, insert_rows, placeholders
 
 ORCHESTRATION_RESULTS_QUEUE = "orchestration_step_results"
+# Wake-up topics (see `wakeup`): a queue's name when messages became visible in it, and this
+# one when a task became due (`work_after`) for an instance that may be asleep.
+TASKS_DUE = "tasks_due"
+WORK_CHANNEL = "tasker_work"  # PostgreSQL's NOTIFY channel of every topic
 
 
 def step_queue(namespace: str) -> str:
@@ -28,13 +32,16 @@ class QueueMessage:
 def send_many(
     transaction: Transaction, queue: str, bodies: Sequence[Mapping[str, Any]], now: float
 ) -> None:
+    """Enqueue `bodies`, visible at once; the queue's readers are woken after the commit."""
+    if not bodies:
+        return
     insert_rows(
         transaction,
         "queue_messages",
         ("queue_name", "message", "enqueued_at", "vt", "read_ct"),
         [(queue, json.dumps(dict(body)), now, now, 0) for body in bodies],
     )
-    transaction.announce_work()
+    transaction.announce_work(queue)
 
 
 def read(  # noqa: PLR0913 - pgmq's read parameters
@@ -102,12 +109,16 @@ def delete(transaction: Transaction, msg_ids: Sequence[int]) -> None:
 
 
 def make_visible(transaction: Transaction, msg_ids: Sequence[int], now: float) -> None:
-    """Give read messages back at once instead of after their visibility timeout."""
+    """Give read messages back at once instead of after their visibility timeout (and wake
+    their queues' readers)."""
     if msg_ids:
-        transaction.execute(
-            f"UPDATE queue_messages SET vt = ? WHERE msg_id IN ({placeholders(len(msg_ids))})",
+        rows = transaction.fetch_all(
+            f"UPDATE queue_messages SET vt = ? WHERE msg_id IN ({placeholders(len(msg_ids))})"
+            " RETURNING queue_name",
             [now, *msg_ids],
         )
+        for queue in sorted({row["queue_name"] for row in rows}):
+            transaction.announce_work(queue)
 
 
 def depth(transaction: Transaction, queue: str) -> int:

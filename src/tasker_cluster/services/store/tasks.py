@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ...api.task_request import TaskRequest
 from ...states import TASK_TERMINAL, StepState, TaskState
 from ..templates import StepSpec
 from .database import Transaction, insert_rows
+from .queue import TASKS_DUE
 from .transitions import StepTransition, record_step_transitions, record_task_transitions
 
 STEP_COLUMNS = (
@@ -28,26 +30,6 @@ STEP_COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-@dataclass(frozen=True)
-class TaskRequest:
-    """The task a client asked for (validated by the orchestration's `parse_task_request`)."""
-
-    name: str
-    namespace: str
-    version: str
-    context: dict[str, Any]
-    initiator: str
-    source_system: str
-    reason: str
-    tags: list[str]
-    priority: int
-    correlation_id: str
-    parent_correlation_id: str | None
-    options: dict[str, Any] | None
-    requested_at: float | None = None
-    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +56,16 @@ def insert_task(
             request.namespace,
             request.version,
             TaskState.PENDING.value,
-            json.dumps(request.context),
+            json.dumps(dict(request.context)),
             request.initiator,
             request.source_system,
             request.reason,
-            json.dumps(request.tags),
+            json.dumps(list(request.tags)),
             request.priority,
-            request.correlation_id,
-            request.parent_correlation_id,
-            None if request.options is None else json.dumps(request.options),
-            request.requested_at,
+            str(request.correlation_id),
+            None if request.parent_correlation_id is None else str(request.parent_correlation_id),
+            None if request.options is None else json.dumps(dict(request.options)),
+            request.requested_at.timestamp(),
             request.idempotency_key,
             task.identity_hash,
             now,
@@ -132,6 +114,7 @@ def insert_task(
         now,
         initial=True,
     )
+    transaction.announce_work(TASKS_DUE)  # due at once (`work_after`), for any orchestration
     return mapping
 
 

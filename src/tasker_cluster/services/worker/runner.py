@@ -54,8 +54,12 @@ class WorkerRunner:
         self.poller = PollingThread(
             f"worker-poll-{worker_id}", self.poll_once, settings.poll_interval_seconds
         )
-        self._watcher = WorkWatcher(
-            settings.database_url, [self.poller.wake], f"worker-watch-{worker_id}"
+        self.watcher = WorkWatcher(
+            settings.database_url,
+            self.queues,
+            [self.poller.wake],
+            f"worker-watch-{worker_id}",
+            enabled=settings.wakeups,
         )
         self._threads = [
             threading.Thread(target=self._execute_loop, name=f"step-executor-{n}", daemon=True)
@@ -74,7 +78,7 @@ class WorkerRunner:
             thread.start()
         self._committer.start()
         self.poller.start()
-        self._watcher.start()
+        self.watcher.start()
 
     def poll_once(self) -> int:
         with self._lock:
@@ -178,7 +182,7 @@ class WorkerRunner:
 
     def stop(self, grace_seconds: float) -> None:
         """Stop claiming, let running steps finish for `grace_seconds`, release the rest."""
-        self._watcher.stop()
+        self.watcher.stop()
         self.poller.stop(grace_seconds)
         deadline = time.monotonic() + grace_seconds
         with self._lock:

@@ -13,17 +13,15 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import Task, task
 
-from tasker_cluster.cli.load import load_collection
-
-SELECT_HELP = {
-    "service": "only instances of this service type, e.g. orchestration or worker-python",
-    "instance": "only this instance, e.g. orchestration-2",
-}
-ENV_FILE_HELP = (
-    "profile to read (default: config/dotenv/multi-instance.env); repeat it, or separate files "
-    "with commas, to layer several (later ones win)"
+from tasker_cluster.cli.flags import (
+    ENV_FILE_HELP,
+    SELECT_HELP,
+    START_HELP,
+    STATUS_HELP,
+    STOP_HELP,
+    STOP_TIMEOUT_HELP,
 )
-STOP_TIMEOUT_HELP = "seconds between SIGTERM and SIGKILL{when} (default: 10)"
+from tasker_cluster.cli.load import load_collection
 
 
 def _cluster_task(
@@ -49,17 +47,7 @@ def repeatable_cluster_task(
     return _cluster_task(flag_help, iterable, optional or [])
 
 
-@repeatable_cluster_task(
-    ["scale"],
-    scale="TYPE=N: run N instances of any configured type (repeatable), e.g. worker-python=3",
-    orchestration="number of orchestration instances (default: from the env file)",
-    worker_python="number of worker-python instances (default: from the env file)",
-    worker_rust="number of worker-rust instances (default: from the env file)",
-    worker_ruby="number of worker-ruby instances (default: from the env file)",
-    worker_ts="number of worker-ts instances (default: from the env file)",
-    wait="wait until every instance answers healthy (default: on; --no-wait to skip)",
-    timeout="seconds to wait for all instances to become healthy (default: 60)",
-)
+@repeatable_cluster_task(["scale"], None, **START_HELP)
 def start(  # noqa: PLR0913 - one parameter per flag of cluster.start
     c: Context,
     *,
@@ -74,24 +62,20 @@ def start(  # noqa: PLR0913 - one parameter per flag of cluster.start
     timeout: int = 60,
 ) -> None:
     """Start instances in parallel; wait until all are healthy."""
-    flags = {
+    counts = {
         "orchestration": orchestration,
         "worker-python": worker_python,
         "worker-rust": worker_rust,
         "worker-ruby": worker_ruby,
         "worker-ts": worker_ts,
     }
-    from tasker_cluster.cli import session  # noqa: PLC0415
-    from tasker_cluster.cli import start as start_cli  # noqa: PLC0415
-    from tasker_cluster.load.cluster_manifest import write_cluster_manifest  # noqa: PLC0415
+    from tasker_cluster.cli import commands, session  # noqa: PLC0415
 
     with session.cli_session():
-        write_cluster_manifest(
-            *start_cli.run_start(env_file, flags, wait, timeout, scale=scale or [])
-        )
+        commands.start(env_file, counts, wait, timeout, scale=scale or [])
 
 
-@cluster_task(**SELECT_HELP, timeout=STOP_TIMEOUT_HELP.format(when=""))
+@cluster_task(**STOP_HELP)
 def stop(
     c: Context,
     *,
@@ -101,19 +85,13 @@ def stop(
     env_file: list[str] | None = None,
 ) -> None:
     """Stop instances and all their child processes."""
-    from tasker_cluster.cli import session  # noqa: PLC0415
-    from tasker_cluster.cli import stop as stop_cli  # noqa: PLC0415
+    from tasker_cluster.cli import commands, session  # noqa: PLC0415
 
     with session.cli_session():
-        stop_cli.run_stop(env_file, service, instance, timeout)
+        commands.stop(env_file, service, instance, timeout)
 
 
-@cluster_task(
-    service=SELECT_HELP["service"],
-    json="print the rows as JSON",
-    check="exit non-zero unless every instance is healthy",
-    watch="refresh every 2 s until Ctrl-C",
-)
+@cluster_task(**STATUS_HELP)
 def status(
     c: Context,
     *,
@@ -124,11 +102,10 @@ def status(
     env_file: list[str] | None = None,
 ) -> None:
     """Show state, pid, port, uptime, CPU, RSS and health."""
-    from tasker_cluster.cli import session  # noqa: PLC0415
-    from tasker_cluster.cli import status as status_cli  # noqa: PLC0415
+    from tasker_cluster.cli import commands, session  # noqa: PLC0415
 
     with session.cli_session():
-        status_cli.run_status(env_file, service, json, check, watch)
+        commands.status(env_file, service, json, check, watch)
 
 
 @cluster_task(

@@ -3,12 +3,14 @@
 For N = 1, 5, 10 instances of `scripts/stand_in.py` (healthy 0.5 s after launch, run through
 `python3` on PATH, on free 127.0.0.1 ports), per tool and run:
 
-- start until all healthy: from launching the tool (for us `invoke cluster.start`, a
-  subprocess) until this harness has seen every instance's `GET /health` answer 200; the
-  harness polls every instance the same way (every 5 ms) for every tool;
-- stop, SIGTERM honoured: for us `invoke cluster.stop --timeout=2` as a subprocess, CLI start
-  included; for a peer, SIGTERM to the tool's own process (honcho and circusd in the
-  foreground, supervisord with nodaemon) until it has exited;
+- start until all healthy: from launching the tool (for us `invoke cluster.start` and
+  `tasker-cluster start`, each a subprocess) until this harness has seen every instance's
+  `GET /health` answer 200; the harness polls every instance the same way (every 5 ms) for
+  every tool;
+- stop, SIGTERM honoured: for us `invoke cluster.stop --timeout=2` (and `tasker-cluster stop
+  --timeout=2`) as a subprocess, CLI start included; for a peer, SIGTERM to the tool's own
+  process (honcho and circusd in the foreground, supervisord with nodaemon) until it has
+  exited;
 - stop, SIGTERM ignored (stand-ins started with --ignore-term): the same, every tool given a
   2 s stop timeout where it has one (circus `graceful_timeout`, supervisor `stopwaitsecs`;
   honcho has none); a tool still running after `--cap` seconds is killed by pid and reported as
@@ -52,7 +54,13 @@ RESULTS = ROOT / "results"
 PEERS_VENV = ROOT / ".nox" / "bench-peers"
 PEER_PACKAGES = ("honcho", "circus", "supervisor")
 PEER_EXECUTABLES = ("honcho", "circusd", "supervisord")
-TOOLS = ("ours", "honcho", "circus", "supervisord")
+TOOLS = ("ours", "ours-lean", "honcho", "circus", "supervisord")
+# our two front ends: the invoke tasks, and `tasker-cluster` (the same commands without invoke's
+# start-up; run as `python -m tasker_cluster.cli`, which is what the console script runs)
+OURS = {
+    "ours": [sys.executable, "-m", "invoke"],
+    "ours-lean": [sys.executable, "-m", "tasker_cluster.cli"],
+}
 BASELINES = ("honcho", "circus")
 SIZES = (1, 5, 10)
 DELAY = 0.5
@@ -212,9 +220,20 @@ def ours_env(work: Work) -> dict[str, str]:
     return environ
 
 
+def command(tool: str, name: str, arguments: Sequence[str]) -> list[str]:
+    """The argv of our `name` command (start, stop, status) under front end `tool`."""
+    return [*OURS[tool], f"cluster.{name}" if tool == "ours" else name, *arguments]
+
+
 def invoke(arguments: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    return run_ours("ours", arguments[0].removeprefix("cluster."), arguments[1:], env)
+
+
+def run_ours(
+    tool: str, name: str, arguments: Sequence[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "invoke", *arguments],
+        command(tool, name, arguments),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -223,11 +242,11 @@ def invoke(arguments: Sequence[str], env: dict[str, str]) -> subprocess.Complete
     )
 
 
-def cycle_ours(work: Work, cycle: Cycle, with_status: bool) -> None:
+def cycle_ours(tool: str, work: Work, cycle: Cycle, with_status: bool) -> None:
     env = ours_env(work)
     began = time.perf_counter()
     cli = subprocess.Popen(
-        [sys.executable, "-m", "invoke", "cluster.start", f"--timeout={START_LIMIT:g}"],
+        command(tool, "start", [f"--timeout={START_LIMIT:g}"]),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -238,16 +257,16 @@ def cycle_ours(work: Work, cycle: Cycle, with_status: bool) -> None:
         _, stderr = cli.communicate(timeout=START_LIMIT)
         cycle.cli_start = time.perf_counter() - began
         if cli.returncode != 0:
-            raise RuntimeError(f"cluster.start exited {cli.returncode}: {stderr.decode()[-400:]}")
+            raise RuntimeError(f"{tool} start exited {cli.returncode}: {stderr.decode()[-400:]}")
         if with_status:
             began = time.perf_counter()
-            invoke(["cluster.status"], env)
+            run_ours(tool, "status", [], env)
             cycle.status = time.perf_counter() - began
         began = time.perf_counter()
-        stopped = invoke(["cluster.stop", f"--timeout={STOP_TIMEOUT}"], env)
+        stopped = run_ours(tool, "stop", [f"--timeout={STOP_TIMEOUT}"], env)
         cycle.stop = time.perf_counter() - began
         if stopped.returncode != 0:
-            cycle.error = f"cluster.stop exited {stopped.returncode}"
+            cycle.error = f"{tool} stop exited {stopped.returncode}"
     finally:
         if cli.poll() is None:
             cli.kill()
@@ -331,8 +350,8 @@ def run_cycle(tool: str, count: int, scenario: Scenario, cap: float, peers_bin: 
         ports = list(range(base, base + count))
         work = Work(Path(directory), ports, scenario, cap, peers_bin)
         try:
-            if tool == "ours":
-                cycle_ours(work, cycle, with_status=scenario is TERM)
+            if tool in OURS:
+                cycle_ours(tool, work, cycle, with_status=scenario is TERM)
             else:
                 cycle_peer(tool, work, cycle)
         except (OSError, RuntimeError, TimeoutError, subprocess.SubprocessError) as error:
@@ -354,10 +373,16 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     }
 
 
-def measure(repeats: int, cap: float, peers_bin: Path, tools: Sequence[str]) -> dict[str, Any]:
+def measure(
+    repeats: int,
+    cap: float,
+    peers_bin: Path,
+    tools: Sequence[str],
+    sizes: Sequence[int] = SIZES,
+) -> dict[str, Any]:
     """{N: {tool: {metric: {median, min, max} | {capped: true}, left, errors}}}."""
     figures: dict[str, Any] = {}
-    for count in SIZES:
+    for count in sizes:
         per_tool: dict[str, Any] = {}
         samples: dict[str, dict[str, list[Cycle]]] = {
             tool: {s.name: [] for s in (TERM, IGNORE, WRAPPER)} for tool in tools
@@ -388,7 +413,7 @@ def measure(repeats: int, cap: float, peers_bin: Path, tools: Sequence[str]) -> 
                     entry[metric] = {**spread(values), "samples": values}
             entry["left"] = max((c.left or 0) for c in runs["wrapper"])
             entry["left_samples"] = [c.left for c in runs["wrapper"]]
-            if tool == "ours":
+            if tool in OURS:
                 for key in ("cli_start", "status"):
                     values = [getattr(c, key) for c in runs["term"] if getattr(c, key) is not None]
                     if values:
@@ -424,6 +449,7 @@ def cell(entry: dict[str, Any], best: float | None, *, ranges: bool) -> tuple[st
 
 TOOL_LABELS = {
     "ours": "`invoke cluster.start` / `cluster.stop`",
+    "ours-lean": "`tasker-cluster start` / `stop`",
     "honcho": "honcho",
     "circus": "circus",
     "supervisord": "supervisord",
@@ -459,19 +485,26 @@ def markdown_table(figures: dict[str, Any]) -> list[str]:
 def ours_notes(figures: dict[str, Any]) -> list[str]:
     notes = []
     for count, per_tool in figures.items():
-        ours = per_tool.get("ours", {})
-        if "status" in ours and "cli_start" in ours:
-            notes.append(
-                f"N={count}: `invoke cluster.start` returned after "
-                f"{ours['cli_start']['median']:.2f} s; `invoke cluster.status` took "
-                f"{ours['status']['median']:.2f} s"
-                f" ({ours['status']['min']:.2f}-{ours['status']['max']:.2f})"
-            )
+        for tool, (start, status) in {
+            "ours": ("`invoke cluster.start`", "`invoke cluster.status`"),
+            "ours-lean": ("`tasker-cluster start`", "`tasker-cluster status`"),
+        }.items():
+            ours = per_tool.get(tool, {})
+            if "status" in ours and "cli_start" in ours:
+                notes.append(
+                    f"N={count}: {start} returned after {ours['cli_start']['median']:.2f} s;"
+                    f" {status} took {ours['status']['median']:.3f} s"
+                    f" ({ours['status']['min']:.3f}-{ours['status']['max']:.3f})"
+                )
     return notes
 
 
 def chart(figures: dict[str, Any], path: Path, cap: float) -> None:
-    import matplotlib  # noqa: PLC0415 - only needed for the chart
+    try:
+        import matplotlib  # noqa: PLC0415 - only needed for the chart
+    except ImportError:
+        print(f"no chart ({path}): matplotlib is not installed", flush=True)
+        return
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
@@ -511,6 +544,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cap", type=float, default=20.0, help="seconds before a stop is cut")
     parser.add_argument("--tools", default=",".join(TOOLS))
+    parser.add_argument(
+        "--sizes", default=",".join(map(str, SIZES)), help="instance counts, e.g. 10 or 1,5,10"
+    )
     parser.add_argument("--peers-venv", type=Path, default=PEERS_VENV)
     parser.add_argument("--json", type=Path, default=RESULTS / "bench-peers.json")
     parser.add_argument("--chart", type=Path, default=RESULTS / "bench-peers.png")
@@ -526,7 +562,8 @@ def main(argv: list[str]) -> int:
     warm_up = [sys.executable, "-m", "invoke", "--list"]  # caches the bytecode before timing
     subprocess.run(warm_up, cwd=ROOT, capture_output=True, check=False)
     versions = peer_versions(peers_bin)
-    figures = measure(args.repeats, args.cap, peers_bin, tools)
+    sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    figures = measure(args.repeats, args.cap, peers_bin, tools, sizes)
     load = os.getloadavg()[0]
     title = (
         f"lifecycle beside the peers ({', '.join(f'{k} {v}' for k, v in versions.items())}), "

@@ -2,12 +2,12 @@
 
 1. The CLI with nothing running (medians of `--repeats` subprocess runs): the interpreter alone,
    `import invoke`, `import tasks` (our CLI's imports), `invoke cluster.stop` and
-   `invoke cluster.status`; then the top imports of `python -X importtime -m invoke
-   cluster.stop`, by cumulative time.
+   `invoke cluster.status`, and the same two through `tasker-cluster` (no invoke); then the
+   top imports of `python -X importtime -m invoke cluster.stop`, by cumulative time.
 2. A library start of N instances of `scripts/stand_in.py` (healthy after 0.5 s), its phases
    timed by wrapping the functions `tasker_cluster.cluster.start` calls: stale records,
-   port preflight, prepare, spawn, record writes, the health wait (first and last healthy from
-   the progress events).
+   port preflight, prepare, launch (Popen), the launches' records (create time), record
+   writes, the health wait (first and last healthy from the progress events).
 3. A library stop of the same instances, phases timed the same way in
    `tasker_cluster.process.stop`: process-tree collection, waiting for exit, reaping.
 
@@ -65,6 +65,8 @@ def cli_figures(repeats: int) -> dict[str, Any]:
             "import tasks (our CLI)": [py, "-c", "import tasks"],
             "invoke cluster.stop (nothing running)": [py, "-m", "invoke", "cluster.stop"],
             "invoke cluster.status (nothing running)": [py, "-m", "invoke", "cluster.status"],
+            "tasker-cluster stop (nothing running)": [py, "-m", "tasker_cluster.cli", "stop"],
+            "tasker-cluster status (nothing running)": [py, "-m", "tasker_cluster.cli", "status"],
             "invoke --list": [py, "-m", "invoke", "--list"],
         }
         walls = {name: wall(argv, env, repeats) for name, argv in commands.items()}
@@ -169,9 +171,10 @@ def phase_figures(count: int) -> dict[str, Any]:
         with timers.patched(
             [
                 (start, "clean_stale_records", "stale records"),
-                (start, "wait_for_ports", "port preflight"),
+                (start, "port_conflicts", "port preflight"),
                 (start, "_prepare", "prepare"),
-                (start, "spawn", "spawn (Popen + psutil create_time)"),
+                (start, "launch", "launch (Popen)"),
+                (start, "launched", "record of a launch (psutil create_time)"),
                 (start, "write_record", "record writes"),
                 (start, "_wait_ready", "health wait"),
             ]

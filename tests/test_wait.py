@@ -146,7 +146,7 @@ def test_the_async_wait_backs_off(monkeypatch: pytest.MonkeyPatch) -> None:
         pauses.append(seconds)
         await real_sleep(seconds)
 
-    monkeypatch.setattr("tasker_cluster.wait.asyncio.sleep", sleep)
+    monkeypatch.setattr(asyncio, "sleep", sleep)
     answers = iter([None] * 4 + [True])
 
     async def check() -> bool | None:

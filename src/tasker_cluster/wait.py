@@ -10,7 +10,6 @@ times after transient failures (a transaction, a request): the last failure prop
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TypeVar
@@ -115,6 +114,8 @@ async def wait_for_async(
     describe: Callable[[], object] | None = None,
 ) -> T:
     """`wait_for` for a coroutine check, sleeping with `asyncio.sleep`."""
+    import asyncio  # noqa: PLC0415 - asyncio costs ~30 ms; the CLI's sync waits never pay it
+
     sleeps = _sleeps(_as_deadline(timeout), interval, max_interval, what, describe)
     while True:
         result = await check()
@@ -173,6 +174,8 @@ async def retry_async(
     on_retry: OnRetry | None = None,
 ) -> T:
     """`retry` for a coroutine `work`, sleeping with `asyncio.sleep`."""
+    import asyncio  # noqa: PLC0415 - see wait_for_async
+
     for attempt in range(attempts):
         try:
             return await work(attempt)

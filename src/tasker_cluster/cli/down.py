@@ -6,9 +6,8 @@ import sys
 import time
 from typing import IO
 
-from invoke.exceptions import Exit
-
 from tasker_cluster.cli import exit_codes, printer
+from tasker_cluster.cli.exit_codes import CommandExit
 from tasker_cluster.cli.session import EnvFiles, open_cluster, write_lines
 from tasker_cluster.cli.stop import countdown_to
 from tasker_cluster.process.stop import StopOutcome
@@ -24,6 +23,6 @@ def run_down(env_file: EnvFiles, data: bool, timeout: float, *, out: IO[str] | N
     survivors = [r.instance_id for r in results if r.outcome is StopOutcome.SURVIVED]
     if survivors:
         message = f"processes of {', '.join(survivors)} survived SIGKILL; nothing was removed"
-        raise Exit(message, code=exit_codes.FAILED)
+        raise CommandExit(message, exit_codes.FAILED)
     shown = ", ".join(str(path) for path in removed) or "nothing (no state found)"
     write_lines(out, [f"removed {shown}"])

@@ -1,6 +1,8 @@
 """Formatting only: `id |` prefixes padded to the widest, status, stop and start tables.
 
-Colour follows the one policy of `cli.colour.wants_colour`.
+Colour follows the one policy of `cli.colour.wants_colour`. Importing the printer loads no
+part of the library and no rich: a command loads what it runs, and a plain table (no colour,
+printable ASCII) is laid out here exactly as rich lays it out (`cli.tables`), without rich.
 """
 
 from __future__ import annotations
@@ -8,30 +10,35 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tasker_cluster.cli.colour import wants_colour
-from tasker_cluster.cluster.start import StartReport
-from tasker_cluster.cluster.status import InstanceState, InstanceStatus
-from tasker_cluster.logs import LogLine
-from tasker_cluster.process.stop import StopOutcome, StopResult
+
+if TYPE_CHECKING:
+    from tasker_cluster.cluster.start import StartReport
+    from tasker_cluster.cluster.status import InstanceStatus
+    from tasker_cluster.logs import LogLine
+    from tasker_cluster.process.stop import StopResult
 
 _RESET = "\x1b[0m"
 _PALETTE = ("\x1b[36m", "\x1b[33m", "\x1b[35m", "\x1b[32m", "\x1b[34m", "\x1b[96m", "\x1b[93m")
+# by the states' and outcomes' values (they are string enums, so either finds its style)
 _STATE_STYLES = {
-    InstanceState.HEALTHY: "green",
-    InstanceState.DEGRADED: "yellow",
-    InstanceState.UNHEALTHY: "yellow",
-    InstanceState.STARTING: "cyan",
-    InstanceState.CRASHED: "red",
-    InstanceState.STOPPED: "dim",
+    "healthy": "green",
+    "degraded": "yellow",
+    "unhealthy": "yellow",
+    "starting": "cyan",
+    "crashed": "red",
+    "stopped": "dim",
 }
 _OUTCOME_STYLES = {
-    StopOutcome.STOPPED: "green",
-    StopOutcome.KILLED: "yellow",
-    StopOutcome.NOT_RUNNING: "dim",
-    StopOutcome.SURVIVED: "red",
+    "stopped": "green",
+    "killed after timeout": "yellow",
+    "not running": "dim",
+    "still running after SIGKILL": "red",
 }
+COLUMN_GAP = "  "
+WIDEST_PLAIN = 10_000  # the width rich renders at (`cli.tables.WIDE`); wider goes to rich
 STATUS_COLUMNS = ("INSTANCE", "STATE", "PID", "PORT", "UPTIME", "CPU%", "RSS", "HEALTH", "DETAIL")
 
 
@@ -99,7 +106,12 @@ def table(
     """Left-aligned columns two spaces apart, no trailing blanks (the one renderer: rich).
 
     `style_cell(row, column)` may name a rich style for a body cell, used only with `colour`.
+    Without colour, a table of printable ASCII is laid out by `plain_table`, as rich would.
     """
+    if not colour:
+        lines = plain_table(rows, headers)
+        if lines is not None:
+            return lines
     from tasker_cluster.cli.tables import cell, new_table, render_lines  # noqa: PLC0415 - rich
 
     rendered = new_table(headers)
@@ -107,6 +119,35 @@ def table(
         styles = [style_cell(number, column) if style_cell else None for column in range(len(row))]
         rendered.add_row(*(cell(text, style) for text, style in zip(row, styles, strict=True)))
     return render_lines(rendered, colour)
+
+
+def _plain_text(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+def plain_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> list[str] | None:
+    """The lines rich renders for this table without colour (`cli.tables.render_lines`):
+    each column as wide as its widest cell, two spaces apart, trailing blanks cut.
+
+    None when rich might render a cell differently: any text that is not printable ASCII
+    (wide or combining characters, tabs, line breaks), a header holding rich markup (`[`) or
+    an emoji code (`:`), or a table wider than rich's render width.
+    """
+    if not all(_plain_text(h) and "[" not in h and ":" not in h for h in headers):
+        return None
+    if not all(len(row) == len(headers) and all(map(_plain_text, row)) for row in rows):
+        return None
+    widths = [len(header) for header in headers]
+    for row in rows:
+        widths = [max(width, len(text)) for width, text in zip(widths, row, strict=True)]
+    if sum(widths) + len(COLUMN_GAP) * (len(widths) - 1) > WIDEST_PLAIN:
+        return None
+    return [
+        COLUMN_GAP.join(
+            text.ljust(width) for text, width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in (headers, *rows)
+    ]
 
 
 def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
@@ -132,6 +173,8 @@ def status_lines(rows: Sequence[InstanceStatus], colour: bool) -> list[str]:
 
 
 def status_summary(rows: Sequence[InstanceStatus]) -> str:
+    from tasker_cluster.cluster.status import InstanceState  # noqa: PLC0415 - rows came from it
+
     if not rows:
         return "no instances configured or running"
     counts = {state: sum(row.state is state for row in rows) for state in InstanceState}
@@ -140,6 +183,8 @@ def status_summary(rows: Sequence[InstanceStatus]) -> str:
 
 
 def stop_lines(results: Sequence[StopResult], elapsed: float, colour: bool) -> list[str]:
+    from tasker_cluster.process.stop import StopOutcome  # noqa: PLC0415 - results came from it
+
     cells = [
         [
             result.instance_id,

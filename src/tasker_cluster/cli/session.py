@@ -1,5 +1,10 @@
 """What every command shares: one session (logging, errors as exit codes), the cluster it
-acts on, output helpers."""
+acts on, output helpers.
+
+It imports no front end and nothing heavy: `command_session` turns library errors into
+`CommandExit`, which the invoke tasks (`cli_session`) and `tasker-cluster` (`cli.main`) each
+turn into their own exit; the cluster and its settings load when a command opens them.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,18 @@ import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
-
-from invoke.exceptions import Exit
+from typing import IO, TYPE_CHECKING
 
 from tasker_cluster.cli import exit_codes
+from tasker_cluster.cli.exit_codes import CommandExit
 from tasker_cluster.cli.hints import explain
 from tasker_cluster.cluster.errors import InstanceNotConfiguredError, UnknownInstanceError
-from tasker_cluster.cluster.facade import Cluster
 from tasker_cluster.config.errors import ConfigError, EnvFileNotFoundError, UnknownServiceError
-from tasker_cluster.config.loader import load_settings
 from tasker_cluster.config.problems import ConfigProblem
 from tasker_cluster.errors import ClusterError
+
+if TYPE_CHECKING:
+    from tasker_cluster.cluster.facade import Cluster
 
 WATCH_INTERVAL = 2.0
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
@@ -46,13 +51,25 @@ def write_lines(out: IO[str], lines: Iterable[str]) -> None:
 
 
 @contextlib.contextmanager
-def cli_session() -> Iterator[None]:
-    """Log warnings to stderr; turn library errors into `invoke.Exit` with their message."""
+def command_session() -> Iterator[None]:
+    """Log warnings to stderr; turn library errors into `CommandExit` with their message."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         yield
     except ClusterError as error:
-        raise Exit(explain(error), code=code_for(error)) from None
+        raise CommandExit(explain(error), code_for(error)) from None
+
+
+@contextlib.contextmanager
+def cli_session() -> Iterator[None]:
+    """`command_session` for the invoke tasks: every `CommandExit` becomes `invoke.Exit`."""
+    from invoke.exceptions import Exit  # noqa: PLC0415 - loaded already when a task runs
+
+    try:
+        with command_session():
+            yield
+    except CommandExit as end:
+        raise Exit(end.message, code=end.code) from None
 
 
 @contextlib.contextmanager
@@ -61,9 +78,9 @@ def interrupt_undoes(command: str) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        raise Exit(
+        raise CommandExit(
             f"interrupted: stopped every instance this {command} had spawned",
-            code=exit_codes.INTERRUPTED,
+            exit_codes.INTERRUPTED,
         ) from None
 
 
@@ -89,6 +106,9 @@ def env_file_paths(env_files: EnvFiles) -> list[Path] | None:
 
 def open_cluster(env_files: EnvFiles) -> Cluster:
     """The cluster the settings of `env_files` describe (the default profile if none)."""
+    from tasker_cluster.cluster.facade import Cluster  # noqa: PLC0415 - only when a command runs
+    from tasker_cluster.config.loader import load_settings  # noqa: PLC0415
+
     return Cluster(load_settings(env_file_paths(env_files)))
 
 

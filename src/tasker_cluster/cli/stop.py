@@ -6,9 +6,8 @@ import sys
 import time
 from typing import IO
 
-from invoke.exceptions import Exit
-
 from tasker_cluster.cli import exit_codes, printer
+from tasker_cluster.cli.exit_codes import CommandExit
 from tasker_cluster.cli.session import EnvFiles, open_cluster, write_lines
 from tasker_cluster.process.stop import StopOutcome, StopWaitCallback
 
@@ -45,7 +44,6 @@ def run_stop(
     )
     survivors = [r.instance_id for r in results if r.outcome is StopOutcome.SURVIVED]
     if survivors:
-        raise Exit(
-            f"processes of {', '.join(survivors)} survived SIGKILL; see `ps`",
-            code=exit_codes.FAILED,
+        raise CommandExit(
+            f"processes of {', '.join(survivors)} survived SIGKILL; see `ps`", exit_codes.FAILED
         )

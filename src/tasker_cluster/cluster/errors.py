@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from tasker_cluster.errors import ClusterError
-from tasker_cluster.health.ports import PortProblem
-from tasker_cluster.health.readiness import CrashReport
+
+if TYPE_CHECKING:  # for annotations only: importing the errors stays cheap
+    from tasker_cluster.health.ports import PortProblem
+    from tasker_cluster.health.readiness import CrashReport
 
 
 class InstancesCrashedError(ClusterError):

@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasker_cluster.cluster.errors import (
     InstanceNotConfiguredError,
@@ -14,22 +15,10 @@ from tasker_cluster.cluster.errors import (
     UnknownInstanceError,
 )
 from tasker_cluster.cluster.start import StartReport, start_instances
-from tasker_cluster.cluster.status import InstanceStatus, collect_status
 from tasker_cluster.config.errors import UnknownServiceError
 from tasker_cluster.config.instances import Instance, Plan, instance_for_id, plan_instances
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.health.readiness import ProgressCallback
-from tasker_cluster.logs import (
-    LineFilter,
-    LogFollower,
-    LogLine,
-    Selector,
-    log_files,
-    merge_by_time,
-    rotate,
-    tail_lines,
-    tail_logs,
-)
 from tasker_cluster.process.lock import ClusterLock
 from tasker_cluster.process.ports import PortConflict, port_conflicts
 from tasker_cluster.process.records import (
@@ -41,8 +30,15 @@ from tasker_cluster.process.records import (
     record_of_plain_pid,
     remove_record,
 )
-from tasker_cluster.process.stop import StopOutcome, StopResult, StopWaitCallback, stop_records
-from tasker_cluster.process.trees import collect_trees
+
+if TYPE_CHECKING:
+    from tasker_cluster.cluster.status import InstanceStatus
+    from tasker_cluster.logs import LineFilter, LogFollower, LogLine, Selector
+    from tasker_cluster.process.stop import StopResult, StopWaitCallback
+
+# Status, stop, the process trees (psutil, the HTTP prober) and the logs load in the methods
+# that use them, so a start spawns before loading them and a status never loads the stop
+# machinery.
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +199,8 @@ class Cluster:
         self, *, data: bool = False, timeout: float = 10.0, on_wait: StopWaitCallback | None = None
     ) -> tuple[list[StopResult], list[Path]]:
         """Stop every instance, then remove the cluster's state (see `state_paths`)."""
+        from tasker_cluster.process.stop import StopOutcome  # noqa: PLC0415
+
         with self._lock():
             results = self._stop(None, None, timeout, on_wait)
             if any(r.outcome is StopOutcome.SURVIVED for r in results):
@@ -220,17 +218,21 @@ class Cluster:
     def status(
         self, service: str | None = None, instance: str | None = None, health_timeout: float = 2.0
     ) -> list[InstanceStatus]:
-        """One row per configured or recorded instance, health probed concurrently."""
-        self._check_service(service)
+        """One row per configured or recorded instance, health probed concurrently (each
+        probe gives up after `health_timeout` seconds)."""
+        from tasker_cluster.cluster.status import collect_status  # noqa: PLC0415
+
+        everything = self._all_records()
+        self._check_service(service, everything)
         planned = [i for i in self.plan() if _selected(i.service, i.id, service, instance)]
-        records = [
-            r for r in self._all_records() if _selected(r.service, r.instance_id, service, instance)
-        ]
+        records = [r for r in everything if _selected(r.service, r.instance_id, service, instance)]
         health_paths = {s.name: s.health_path for s in self.settings.service_types}
         return collect_status(planned, records, health_paths, health_timeout)
 
     def signal(self, instance_id: str, signum: int) -> None:
         """Send `signum` to the instance's whole process group (e.g. SIGKILL, SIGSTOP, SIGCONT)."""
+        from tasker_cluster.process.trees import collect_trees  # noqa: PLC0415
+
         record = next((r for r in self.records() if r.instance_id == instance_id), None)
         if record is None:
             raise NotRunningError(instance_id)
@@ -266,6 +268,8 @@ class Cluster:
     ) -> list[LogLine]:
         """The last `lines` lines of each selected log (of those `line_filter` picks), merged
         in time order across instances."""
+        from tasker_cluster.logs import merge_by_time, tail_logs  # noqa: PLC0415
+
         select = self.log_selector(service, instance)
         if line_filter is None or line_filter.selects_all:
             return merge_by_time(tail_logs(self.settings.logs_dir, select, lines))
@@ -277,11 +281,15 @@ class Cluster:
         self, service: str | None = None, instance: str | None = None, lines: int = 50
     ) -> LogFollower:
         """A follower whose `initial` holds the last `lines` lines; `poll()` reads new ones."""
+        from tasker_cluster.logs import LogFollower  # noqa: PLC0415
+
         return LogFollower(self.settings.logs_dir, self.log_selector(service, instance), lines)
 
     def rotate_logs(self) -> list[str]:
         """Rotate every instance log larger than `TASKER_LOG_MAX_BYTES`, keeping
         `TASKER_LOG_KEEP` copies; the ids whose log was rotated."""
+        from tasker_cluster.logs import log_files, rotate  # noqa: PLC0415
+
         rotated = []
         for instance_id, path in log_files(self.settings.logs_dir, lambda _: True).items():
             if rotate(path, self.settings.log_max_bytes, self.settings.log_keep):
@@ -298,10 +306,11 @@ class Cluster:
         timeout: float,
         on_wait: StopWaitCallback | None = None,
     ) -> list[StopResult]:
-        self._check_service(service)
-        chosen = [
-            r for r in self._all_records() if _selected(r.service, r.instance_id, service, instance)
-        ]
+        from tasker_cluster.process.stop import StopOutcome, StopResult, stop_records  # noqa: PLC0415
+
+        everything = self._all_records()
+        self._check_service(service, everything)
+        chosen = [r for r in everything if _selected(r.service, r.instance_id, service, instance)]
         if instance is not None and not chosen:
             self._check_instance(instance)
             owner = self.settings.service_of(instance) or "unknown"
@@ -313,8 +322,12 @@ class Cluster:
         return [self._with_log_tail(result) for result in results]
 
     def _with_log_tail(self, result: StopResult) -> StopResult:
+        from tasker_cluster.process.stop import StopOutcome  # noqa: PLC0415
+
         if result.outcome not in (StopOutcome.KILLED, StopOutcome.SURVIVED):
             return result
+        from tasker_cluster.logs import tail_lines  # noqa: PLC0415
+
         lines = tail_lines(self.log_path(result.instance_id), KILLED_LOG_LINES)[0]
         return replace(result, log_tail=tuple(lines))
 
@@ -349,9 +362,16 @@ class Cluster:
                 records.append(record)
         return sorted(records, key=lambda r: r.instance_id)
 
-    def _check_service(self, service: str | None) -> None:
+    def _check_service(
+        self, service: str | None, records: Sequence[InstanceRecord] | None = None
+    ) -> None:
+        """Raise `UnknownServiceError` unless `service` is None, configured or recorded (in
+        `records`, when the caller has read them already)."""
+        if service is None or service in self.settings.service_names:
+            return
         known = [*self.settings.service_names]
-        known += sorted({r.service for r in self._all_records()} - set(known))
+        recorded = self._all_records() if records is None else records
+        known += sorted({r.service for r in recorded} - set(known))
         if service is not None and service not in known:
             raise UnknownServiceError(service, known)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tasker_cluster.cluster.errors import (
     InstancesCrashedError,
@@ -20,12 +22,9 @@ from tasker_cluster.config.instances import Instance, Plan, placeholder_values
 from tasker_cluster.config.model import ClusterSettings
 from tasker_cluster.config.placeholders import substitute
 from tasker_cluster.config.rules import PER_INSTANCE_KEYS
-from tasker_cluster.health.ports import PortProblem, PortsOf, port_problems
 from tasker_cluster.health.readiness import Progress, ProgressCallback, wait_healthy
-from tasker_cluster.logs import tail_lines
 from tasker_cluster.process.errors import PortsInUseError
-from tasker_cluster.process.ports import wait_for_ports
-from tasker_cluster.process.prepare import run_prepare
+from tasker_cluster.process.ports import port_conflicts
 from tasker_cluster.process.records import (
     InstanceRecord,
     Liveness,
@@ -34,9 +33,15 @@ from tasker_cluster.process.records import (
     remove_record,
     write_record,
 )
-from tasker_cluster.process.spawn import Spawned, spawn
-from tasker_cluster.process.stop import StopOutcome, stop_records
-from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
+from tasker_cluster.process.spawn import Spawned, launch, launched
+
+if TYPE_CHECKING:
+    from tasker_cluster.health.ports import PortProblem
+
+# What only a failure, a stale record, a busy port, a prepare step or the health wait needs
+# (psutil, process trees, the wait machinery) is imported where it is used: a start spawns
+# its instances before loading any of it, and every millisecond before the spawn is one the
+# instances start later.
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +83,10 @@ def clean_stale_records(settings: ClusterSettings) -> dict[str, InstanceRecord]:
         log.warning("removing %s", error)
         error.path.unlink(missing_ok=True)
     stale = [record for record in records if liveness(record)[0] is not Liveness.OURS]
+    if not stale:
+        return {record.instance_id: record for record in records}
+    from tasker_cluster.process.stop import stop_records  # noqa: PLC0415
+
     for result in stop_records(stale, ABORT_STOP_TIMEOUT):
         log.info("removing the stale record of %s (%s)", result.instance_id, result.detail)
         remove_record(settings.pids_dir, result.instance_id)
@@ -99,6 +108,8 @@ def _sigint_deferred() -> Iterator[None]:
 
 def _undo(settings: ClusterSettings, spawned: Sequence[Spawned]) -> list[str]:
     """Stop everything this start spawned; the ids that were still running."""
+    from tasker_cluster.process.stop import StopOutcome, stop_records  # noqa: PLC0415
+
     with _sigint_deferred():
         results = stop_records([s.record for s in spawned], ABORT_STOP_TIMEOUT)
         for result in results:
@@ -124,7 +135,12 @@ def start_instances(
     stale_ids = tuple(sorted(existing_ids - running.keys()))
     to_start = [instance for instance in planned if instance.id not in running]
     record_pids = {r.pid: r.instance_id for r in running.values()}
-    conflicts = wait_for_ports(to_start, settings.bind_host, record_pids, Deadline(timeout))
+    conflicts = port_conflicts(to_start, settings.bind_host, record_pids)
+    if conflicts:  # some may still be being released by a process that just exited
+        from tasker_cluster.process.ports import wait_for_ports  # noqa: PLC0415
+        from tasker_cluster.wait import Deadline  # noqa: PLC0415
+
+        conflicts = wait_for_ports(to_start, settings.bind_host, record_pids, Deadline(timeout))
     if conflicts:
         raise PortsInUseError(conflicts)
     progress = Progress(len(planned), on_progress)
@@ -135,11 +151,7 @@ def start_instances(
     spawned: dict[str, Spawned] = {}
     try:
         for wave in start_waves(settings, planned):
-            for instance in (i for i in wave if i.id not in running):
-                child = spawn(instance, settings.log_path(instance.id))
-                spawned[instance.id] = child
-                write_record(settings.pids_dir, child.record)
-                progress.emit(instance.id, "spawned")
+            _spawn_wave(settings, [i for i in wave if i.id not in running], spawned, progress)
             if wait:
                 wave_timeout = _wave_timeout(settings, wave, timeout)
                 _wait_ready(
@@ -165,6 +177,29 @@ def start_instances(
         elapsed=time.monotonic() - began,
         spawned=tuple(spawned.values()),
     )
+
+
+def _spawn_wave(
+    settings: ClusterSettings,
+    wave: Sequence[Instance],
+    spawned: dict[str, Spawned],
+    progress: Progress,
+) -> None:
+    """Launch every instance of the wave back to back, then record each (pid, create time).
+
+    Whatever was launched is recorded and in `spawned` even when a later launch fails, so the
+    caller's undo stops it.
+    """
+    processes: list[tuple[Instance, subprocess.Popen[bytes]]] = []
+    try:
+        for instance in wave:
+            processes.append((instance, launch(instance, settings.log_path(instance.id))))
+    finally:
+        for instance, process in processes:
+            child = launched(instance, process, settings.log_path(instance.id))
+            spawned[instance.id] = child
+            write_record(settings.pids_dir, child.record)
+            progress.emit(instance.id, "spawned")
 
 
 def start_waves(settings: ClusterSettings, planned: Sequence[Instance]) -> list[list[Instance]]:
@@ -195,6 +230,8 @@ def _prepare(settings: ClusterSettings, to_start: Sequence[Instance], progress: 
         first = firsts.get(service.name)
         if service.prepare is None or first is None:
             continue
+        from tasker_cluster.process.prepare import run_prepare  # noqa: PLC0415
+
         command = substitute(service.prepare, placeholder_values(settings, first))
         progress.emit(service.name, "preparing", command)
         own = (PER_INSTANCE_KEYS - {"TASKER_CLUSTER_DIR"}) | {p.variable for p in service.ports}
@@ -219,6 +256,9 @@ def _wait_ready(
     progress: Progress,
 ) -> None:
     """Until every instance of the wave answers healthy and holds each declared port."""
+    from tasker_cluster.health.ports import PortsOf, port_problems  # noqa: PLC0415
+    from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for  # noqa: PLC0415
+
     deadline = Deadline(timeout)
     result = wait_healthy(
         wave,
@@ -232,6 +272,8 @@ def _wait_ready(
         crashed = {crash.instance_id for crash in result.crashes}
         raise InstancesCrashedError(result.crashes, [i for i in spawned if i not in crashed])
     if result.pending:
+        from tasker_cluster.logs import tail_lines  # noqa: PLC0415 - only for a timeout
+
         tails = {i: tail_lines(settings.log_path(i), TIMEOUT_LOG_LINES)[0] for i in result.pending}
         raise StartTimeoutError(timeout, list(result.pending.items()), [], tails)
     with_ports = [

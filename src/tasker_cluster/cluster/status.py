@@ -1,4 +1,9 @@
-"""One status row per instance: state, process figures and health, gathered concurrently."""
+"""One status row per instance: state, process figures and health, gathered concurrently.
+
+One look at the records, one pass over all processes for the trees (`children_by_parent`),
+then every health probe at once while the CPU sample runs: CPU % is measured over the probes'
+time, at least `CpuSample.window` (20 ms with Linux's nanosecond counters).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,9 @@ from dataclasses import dataclass, field, replace
 import psutil
 
 from tasker_cluster.config.instances import Instance
-from tasker_cluster.health.ports import PortsOf, port_problems
 from tasker_cluster.health.probe import HealthProbe, HealthProber, HealthState, ProbeTarget
 from tasker_cluster.process.records import InstanceRecord, Liveness, liveness
-
-CPU_SAMPLE_SECONDS = 0.1
+from tasker_cluster.process.sampling import CpuSample, children_by_parent, descendants
 
 
 class InstanceState(enum.StrEnum):
@@ -58,22 +61,29 @@ class _Row:
     tree: tuple[psutil.Process, ...] = ()
 
 
-def _tree_of(process: psutil.Process) -> tuple[psutil.Process, ...]:
-    try:
-        return (process, *process.children(recursive=True))
-    except psutil.Error:
-        return (process,)
+def _tree_of(
+    process: psutil.Process, children: Mapping[int, Sequence[int]]
+) -> tuple[psutil.Process, ...]:
+    """`process` and its live descendants, from the one snapshot of `children`."""
+    tree = [process]
+    for pid in descendants(process.pid, children):
+        try:
+            tree.append(psutil.Process(pid))
+        except psutil.Error:
+            continue
+    return tuple(tree)
 
 
-def _sum_figures(tree: Sequence[psutil.Process]) -> tuple[float, int]:
-    cpu, rss = 0.0, 0
+def _sum_figures(tree: Sequence[psutil.Process], cpu: Mapping[int, float]) -> tuple[float, int]:
+    """CPU % (from the sample) and RSS bytes of a tree, summed over its processes."""
+    used, rss = 0.0, 0
     for process in tree:
         try:
-            cpu += process.cpu_percent(None)
             rss += process.memory_info().rss
         except psutil.Error:
             continue
-    return cpu, rss
+        used += cpu.get(process.pid, 0.0)
+    return used, rss
 
 
 def collect_status(
@@ -113,19 +123,23 @@ def collect_status(
     rank = {service: index for index, service in enumerate(health_paths)}
     ordered = sorted(rows.values(), key=lambda r: (rank.get(r.service, len(rank)), r.number))
     rows = {row.instance_id: row for row in ordered}
+    leaders: dict[str, psutil.Process] = {}
     for row in rows.values():
         if row.record is not None:
             row.liveness, process = liveness(row.record)
-            row.tree = _tree_of(process) if process is not None else ()
-    sample_started = time.monotonic()
-    for row in rows.values():
-        _sum_figures(row.tree)
+            if process is not None:
+                leaders[row.instance_id] = process
+    children = children_by_parent() if leaders else {}
+    for instance_id, leader in leaders.items():
+        rows[instance_id].tree = _tree_of(leader, children)
+    sample = CpuSample(process for row in rows.values() for process in row.tree)
     targets = [ProbeTarget(row.health_url, row.instance_id) for row in rows.values()]
     with HealthProber(len(targets)) as prober:
         probes = prober.probe_many(targets, health_timeout)
-    if any(row.tree for row in rows.values()):
-        time.sleep(max(0.0, CPU_SAMPLE_SECONDS - (time.monotonic() - sample_started)))
-    statuses = [_status(row, probe) for row, probe in zip(rows.values(), probes, strict=True)]
+    if leaders:
+        sample.wait()
+    cpu = sample.percent()
+    statuses = [_status(row, probe, cpu) for row, probe in zip(rows.values(), probes, strict=True)]
     return _degrade(statuses, rows)
 
 
@@ -133,12 +147,16 @@ def _degrade(statuses: list[InstanceStatus], rows: Mapping[str, _Row]) -> list[I
     """A healthy row whose declared ports its instance does not all hold becomes degraded,
     naming each such port and its holder."""
     healthy = [
-        PortsOf(s.instance_id, s.pid, rows[s.instance_id].ports)
+        (s.instance_id, s.pid, rows[s.instance_id].ports)
         for s in statuses
         if s.state is InstanceState.HEALTHY and s.pid is not None and rows[s.instance_id].ports
     ]
+    if not healthy:
+        return statuses
+    from tasker_cluster.health.ports import PortsOf, port_problems  # noqa: PLC0415
+
     problems: dict[str, list[str]] = {}
-    for problem in port_problems(healthy):
+    for problem in port_problems([PortsOf(*ports_of) for ports_of in healthy]):
         problems.setdefault(problem.instance_id, []).append(problem.describe())
     return [
         replace(s, state=InstanceState.DEGRADED, detail="; ".join(problems[s.instance_id]))
@@ -148,7 +166,7 @@ def _degrade(statuses: list[InstanceStatus], rows: Mapping[str, _Row]) -> list[I
     ]
 
 
-def _status(row: _Row, probe: HealthProbe) -> InstanceStatus:
+def _status(row: _Row, probe: HealthProbe, cpu_of: Mapping[int, float]) -> InstanceStatus:
     def make(state: InstanceState, detail: str, pid: int | None = None) -> InstanceStatus:
         return InstanceStatus(
             row.instance_id, row.service, state, pid, row.port, row.url,
@@ -165,7 +183,7 @@ def _status(row: _Row, probe: HealthProbe) -> InstanceStatus:
         return make(InstanceState.CRASHED, detail)
     if row.liveness is not Liveness.OURS or not row.tree:
         return make(InstanceState.CRASHED, f"process {row.record.pid} has exited; see its log")
-    cpu, rss = _sum_figures(row.tree)
+    cpu, rss = _sum_figures(row.tree, cpu_of)
     state = {
         HealthState.HEALTHY: InstanceState.HEALTHY,
         HealthState.UNHEALTHY: InstanceState.UNHEALTHY,

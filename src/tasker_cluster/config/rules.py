@@ -387,18 +387,21 @@ def discover_services(config: LayeredConfig) -> dict[str, list[str]]:
     return {type_name(part): sorted(names) for part, names in ports.items()}
 
 
-def is_cluster_key(key: str, services: Sequence[ServiceType]) -> bool:
-    """Keys that configure the cluster itself; all others pass through to the instances."""
-    if key in GLOBAL_KEYS:
-        return True
+def cluster_keys(services: Sequence[ServiceType]) -> frozenset[str]:
+    """Every key that configures the cluster itself (the global keys and each type's and each
+    named port's); all others pass through to the instances."""
+    keys = set(GLOBAL_KEYS)
     for service in services:
-        if any(key == service.key(suffix) for suffix in TYPE_KEY_SUFFIXES):
-            return True
+        keys.update(service.key(suffix) for suffix in TYPE_KEY_SUFFIXES)
         for port in service.ports:
             part = key_part(port.name)
-            if any(key == service.key(f"{part}_{suffix}") for suffix in PORT_KEY_SUFFIXES):
-                return True
-    return False
+            keys.update(service.key(f"{part}_{suffix}") for suffix in PORT_KEY_SUFFIXES)
+    return frozenset(keys)
+
+
+def is_cluster_key(key: str, services: Sequence[ServiceType]) -> bool:
+    """Keys that configure the cluster itself; all others pass through to the instances."""
+    return key in cluster_keys(services)
 
 
 def _check_start_order(reader: ConfigReader, services: Sequence[ServiceType]) -> None:
@@ -475,11 +478,8 @@ def build_settings(config: LayeredConfig) -> ClusterSettings:
     )
     _check_start_order(reader, services)
     check_plan(reader.problems, config, services, multi_instance, INSTANCE_ID_PATTERN)
-    passthrough = {
-        key: reader.text(key) or ""
-        for key in config.names()
-        if key not in PER_INSTANCE_KEYS and not is_cluster_key(key, services)
-    }
+    own_keys = cluster_keys(services) | PER_INSTANCE_KEYS
+    passthrough = {key: reader.text(key) or "" for key in config.names() if key not in own_keys}
     log_max_bytes = reader.integer(
         "TASKER_LOG_MAX_BYTES",
         1024,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import enum
-import http.client
 import json
 import socket
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
+
+# http.client (with ssl and email) and the thread pool load with the first `HealthProber`: the
+# connect look (`accepts_connections`) needs neither, and a start takes it until an instance
+# accepts, while the instances it spawned boot and want the CPU.
 
 MAX_PROBE_THREADS = 32
 CONNECT_LOOK_SECONDS = 0.05
@@ -59,6 +61,8 @@ class HealthProber:
     a second here)."""
 
     def __init__(self, workers: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
         self._pool = ThreadPoolExecutor(
             max_workers=max(1, min(workers, MAX_PROBE_THREADS)), thread_name_prefix="health"
         )
@@ -83,6 +87,8 @@ class HealthProber:
         return [future.result() for future in futures]
 
     def probe(self, target: ProbeTarget, timeout: float) -> HealthProbe:
+        import http.client  # noqa: PLC0415 - loaded once, by the first probe
+
         parts = urlsplit(target.url)
         started = time.perf_counter()
         connection = http.client.HTTPConnection(

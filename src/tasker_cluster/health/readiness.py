@@ -6,23 +6,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasker_cluster.config.instances import Instance
-from tasker_cluster.health.probe import (
-    HealthProber,
-    HealthState,
-    ProbeTarget,
-    accepts_connections,
-)
-from tasker_cluster.logs import tail_lines
 from tasker_cluster.process.records import InstanceRecord, Liveness, liveness
 from tasker_cluster.process.spawn import Spawned, describe_exit
-from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
 
-# Probe rounds start 5 ms apart and back off to 100 ms: an instance is seen healthy within
-# a few ms of being so early on, and a slow start costs at most ten rounds a second.
+if TYPE_CHECKING:
+    from tasker_cluster.wait import Deadline
+
+# Probe rounds start 5 ms apart and back off to 20 ms: an instance is seen healthy within a
+# few ms of being so. Each round first takes a cheap connect look (microseconds on loopback)
+# and sends an HTTP probe only to the instances that accept, so a tight cadence costs little.
 HEALTH_POLL_FIRST = 0.005
-HEALTH_POLL_MAX = 0.02  # a cheap connect look first, so a tight cadence costs little
+HEALTH_POLL_MAX = 0.02
 PROBE_TIMEOUT = 1.0
 CRASH_LOG_LINES = 20
 
@@ -87,6 +84,8 @@ LogPathOf = Callable[[str], Path]
 
 
 def crash_report(instance_id: str, exit_code: int | None, log_path_of: LogPathOf) -> CrashReport:
+    from tasker_cluster.logs import tail_lines  # noqa: PLC0415 - only for a crash
+
     log_path = log_path_of(instance_id)
     lines = tail_lines(log_path, CRASH_LOG_LINES)[0]
     return CrashReport(instance_id, exit_code, log_path, tuple(lines))
@@ -119,45 +118,60 @@ def wait_healthy(
     deadline: Deadline,
     progress: Progress,
 ) -> WaitResult:
-    """Probe until every instance answers healthy, one exits, or the deadline passes."""
+    """Probe until every instance answers healthy, one exits, or the deadline passes.
+
+    The prober and the wait machinery load here, once the instances are spawned: a start
+    spawns before it loads what only its wait needs.
+    """
+    from tasker_cluster.health.probe import (  # noqa: PLC0415
+        HealthProber,
+        HealthState,
+        ProbeTarget,
+        accepts_connections,
+    )
+    from tasker_cluster.wait import WaitTimeoutError, wait_for  # noqa: PLC0415
+
     pending = {instance.id: instance for instance in instances}
     details = {instance.id: "no answer yet" for instance in instances}
     if not pending:
         return WaitResult()
-    with HealthProber(len(pending)) as prober:
+    probers: list[HealthProber] = []  # made once an instance first accepts a connection
 
-        def probe_round() -> WaitResult | None:
-            """One look at every pending instance: a result once none is pending or one exited."""
-            crashes = [
-                c for i in pending.values() if (c := _exited(i, spawned, records, log_path_of))
-            ]
-            if crashes:
-                for crash in crashes:
-                    progress.emit(crash.instance_id, "crashed", crash.describe())
-                return WaitResult(crashes=crashes)
-            waiting = [i for i in pending.values() if accepts_connections(i.health_url)]
-            for instance in pending.values():
-                if instance not in waiting:
-                    details[instance.id] = f"no answer (connection refused) on port {instance.port}"
-            if not waiting:
-                return None
-            targets = [ProbeTarget(instance.health_url, instance.id) for instance in waiting]
-            timeout = max(deadline.within(PROBE_TIMEOUT).remaining(), 0.05)
-            for instance, probe in zip(waiting, prober.probe_many(targets, timeout), strict=True):
-                if probe.state is HealthState.HEALTHY:
-                    del pending[instance.id]
-                    progress.emit(instance.id, "healthy")
-                else:
-                    details[instance.id] = f"{probe.detail} on port {instance.port}"
-            return None if pending else WaitResult()
+    def probe_round() -> WaitResult | None:
+        """One look at every pending instance: a result once none is pending or one exited."""
+        crashes = [c for i in pending.values() if (c := _exited(i, spawned, records, log_path_of))]
+        if crashes:
+            for crash in crashes:
+                progress.emit(crash.instance_id, "crashed", crash.describe())
+            return WaitResult(crashes=crashes)
+        waiting = [i for i in pending.values() if accepts_connections(i.health_url)]
+        for instance in pending.values():
+            if instance not in waiting:
+                details[instance.id] = f"no answer (connection refused) on port {instance.port}"
+        if not waiting:
+            return None
+        if not probers:
+            probers.append(HealthProber(len(pending)))
+        targets = [ProbeTarget(instance.health_url, instance.id) for instance in waiting]
+        timeout = max(deadline.within(PROBE_TIMEOUT).remaining(), 0.05)
+        for instance, probe in zip(waiting, probers[0].probe_many(targets, timeout), strict=True):
+            if probe.state is HealthState.HEALTHY:
+                del pending[instance.id]
+                progress.emit(instance.id, "healthy")
+            else:
+                details[instance.id] = f"{probe.detail} on port {instance.port}"
+        return None if pending else WaitResult()
 
-        try:
-            return wait_for(
-                probe_round,
-                deadline,
-                "instances to answer healthy",
-                interval=HEALTH_POLL_FIRST,
-                max_interval=HEALTH_POLL_MAX,
-            )
-        except WaitTimeoutError:
-            return WaitResult(pending={i: details[i] for i in pending})
+    try:
+        return wait_for(
+            probe_round,
+            deadline,
+            "instances to answer healthy",
+            interval=HEALTH_POLL_FIRST,
+            max_interval=HEALTH_POLL_MAX,
+        )
+    except WaitTimeoutError:
+        return WaitResult(pending={i: details[i] for i in pending})
+    finally:
+        for prober in probers:
+            prober.close()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasker_cluster.errors import ClusterError
-from tasker_cluster.process.ports import PortConflict
+
+if TYPE_CHECKING:  # for annotations only: importing the errors stays cheap
+    from tasker_cluster.process.ports import PortConflict
 
 
 class PortsInUseError(ClusterError):

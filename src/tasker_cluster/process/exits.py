@@ -3,14 +3,19 @@
 PID 1 of a container may reap orphans only every few seconds; until then they are zombies.
 Waiting for them to vanish would stall every stop, so an exited process is gone as soon as
 its status says zombie, and one that is our own child is reaped on the spot.
+
+psutil is imported where a process is first looked at, not with the module: reading records
+and spawning (which a start does before anything else) need no psutil.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+from typing import TYPE_CHECKING
 
-import psutil
+if TYPE_CHECKING:
+    import psutil
 
 
 def reap_if_child(pid: int) -> None:
@@ -24,6 +29,8 @@ def has_exited(process: psutil.Process) -> bool:
 
     A process we may not inspect is taken as still running.
     """
+    import psutil  # noqa: PLC0415 - a dictionary look-up once loaded
+
     try:
         if process.status() == psutil.STATUS_ZOMBIE:
             reap_if_child(process.pid)

@@ -6,11 +6,11 @@ import contextlib
 import fcntl
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from tasker_cluster.process.errors import LockTimeoutError
-from tasker_cluster.wait import WaitTimeoutError, wait_for
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,9 @@ class ClusterLock:
             return True
 
         try:
-            wait_for(
-                locked, self.timeout, f"the cluster lock {self.path}", interval=LOCK_POLL_INTERVAL
-            )
-        except WaitTimeoutError:
+            if not locked():  # free, as it mostly is: no wait machinery to load
+                self._wait(locked)
+        except LockTimeoutError:
             holder = _read_holder(fd)
             os.close(fd)
             raise LockTimeoutError(self.path, self.timeout, holder) from None
@@ -67,6 +66,18 @@ class ClusterLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
+
+    def _wait(self, locked: Callable[[], bool]) -> None:
+        """Poll `locked` until it holds; `LockTimeoutError` (holder unknown here) after the
+        timeout."""
+        from tasker_cluster.wait import WaitTimeoutError, wait_for  # noqa: PLC0415 - when held
+
+        try:
+            wait_for(
+                locked, self.timeout, f"the cluster lock {self.path}", interval=LOCK_POLL_INTERVAL
+            )
+        except WaitTimeoutError:
+            raise LockTimeoutError(self.path, self.timeout, None) from None
 
     def release(self) -> None:
         if self._fd is None:

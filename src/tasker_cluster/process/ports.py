@@ -7,13 +7,17 @@ import logging
 import socket
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-import psutil
+from typing import TYPE_CHECKING
 
 from tasker_cluster.config.instances import Instance
 from tasker_cluster.config.model import key_part
 from tasker_cluster.process.exits import has_exited
-from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for
+
+if TYPE_CHECKING:
+    from tasker_cluster.wait import Deadline
+
+# psutil and the wait machinery load where a port is taken: a start whose ports are free (the
+# check before it spawns anything) needs neither.
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +69,8 @@ def port_is_free(host: str, port: int) -> bool:
 
 def find_holders(ports: Iterable[int]) -> dict[int, PortHolder]:
     """The listening holder of each port in `ports` that has one."""
+    import psutil  # noqa: PLC0415
+
     wanted = set(ports)
     holders: dict[int, PortHolder] = {}
     try:
@@ -81,6 +87,8 @@ def find_holders(ports: Iterable[int]) -> dict[int, PortHolder]:
 
 
 def _process_name(pid: int | None) -> str | None:
+    import psutil  # noqa: PLC0415
+
     if pid is None:
         return None
     try:
@@ -91,6 +99,8 @@ def _process_name(pid: int | None) -> str | None:
 
 def _owning_instance(pid: int | None, record_pids: Mapping[int, str]) -> str | None:
     """The instance whose recorded process is `pid` or one of its ancestors."""
+    import psutil  # noqa: PLC0415
+
     if pid is None:
         return None
     if pid in record_pids:
@@ -143,6 +153,8 @@ def port_conflicts(
 def _is_releasing(conflict: PortConflict) -> bool:
     """Whether the holder is hidden, gone or a zombie: a dying process whose threads still
     hold the socket for a moment (a killed process is a zombie before its threads exit)."""
+    import psutil  # noqa: PLC0415
+
     if conflict.holder_pid is None:
         return True
     try:
@@ -162,6 +174,8 @@ def wait_for_ports(
     Ports held by a live process come back at once; ports whose holder is not visible or is
     exiting are polled until bindable or the wait ends, then reported as they are.
     """
+    from tasker_cluster.wait import WaitTimeoutError, wait_for  # noqa: PLC0415
+
     last: list[PortConflict] = []
 
     def settled() -> list[PortConflict] | None:

@@ -19,13 +19,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import psutil
+from typing import TYPE_CHECKING, Any
 
 from tasker_cluster.config.instances import Instance
 from tasker_cluster.process.errors import RecordError
 from tasker_cluster.process.exits import has_exited
+
+if TYPE_CHECKING:
+    import psutil
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,8 @@ def read_plain_pids(pids_dir: Path) -> list[PlainPid]:
 def record_of_plain_pid(plain: PlainPid, instance: Instance) -> InstanceRecord | None:
     """A record for the process a plain pid file names, if it runs and started no later than
     the file was written (a pid reused since then is not taken for the instance)."""
+    import psutil  # noqa: PLC0415 - only where a process is looked at (see `exits`)
+
     try:
         process = psutil.Process(plain.pid)
         create_time = process.create_time()
@@ -214,6 +217,8 @@ def remove_record(pids_dir: Path, instance_id: str) -> None:
 
 def liveness(record: InstanceRecord) -> tuple[Liveness, psutil.Process | None]:
     """Whether the recorded process still runs and is the one we started."""
+    import psutil  # noqa: PLC0415 - only where a process is looked at (see `exits`)
+
     try:
         process = psutil.Process(record.pid)
         if abs(process.create_time() - record.create_time) > CREATE_TIME_TOLERANCE:

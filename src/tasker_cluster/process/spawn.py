@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psutil
-
 from tasker_cluster.config.instances import Instance
 from tasker_cluster.process.errors import SpawnError
 from tasker_cluster.process.records import InstanceRecord
@@ -28,12 +26,12 @@ class Spawned:
     log_path: Path
 
 
-def spawn(instance: Instance, log_path: Path) -> Spawned:
+def launch(instance: Instance, log_path: Path) -> subprocess.Popen[bytes]:
     """Start `instance` in its own session, stdout and stderr appended to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log_file:
         try:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 list(instance.argv),
                 cwd=instance.workdir,
                 env=dict(instance.environment),
@@ -45,6 +43,16 @@ def spawn(instance: Instance, log_path: Path) -> Spawned:
         except OSError as error:
             reason = error.strerror or str(error)
             raise SpawnError(instance.id, instance.argv, instance.workdir, reason) from None
+
+
+def launched(instance: Instance, process: subprocess.Popen[bytes], log_path: Path) -> Spawned:
+    """The record of a process `launch` started (its pid and create time), as `Spawned`.
+
+    Our child cannot vanish before we reap it (it stays a zombie), so its create time can be
+    read after the others of its wave were launched.
+    """
+    import psutil  # noqa: PLC0415 - after the launches: a start spawns before loading it
+
     record = InstanceRecord(
         instance_id=instance.id,
         service=instance.service,
@@ -59,6 +67,11 @@ def spawn(instance: Instance, log_path: Path) -> Spawned:
     )
     log.info("spawned %s as pid %d on port %d", instance.id, process.pid, instance.port)
     return Spawned(instance, process, record, log_path)
+
+
+def spawn(instance: Instance, log_path: Path) -> Spawned:
+    """`launch` and `launched` in one: start `instance`, return it with its record."""
+    return launched(instance, launch(instance, log_path), log_path)
 
 
 def describe_exit(exit_code: int | None) -> str:

@@ -1,0 +1,42 @@
+"""The bodies of `start`, `stop` and `status` as both front ends run them.
+
+The invoke tasks (`tasks.py`, inside `session.cli_session`) and `tasker-cluster` (`cli.main`,
+inside `session.command_session`) call these with the parsed flags, so both take the same
+code path and print the same output. Each imports its command module when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tasker_cluster.cli.session import EnvFiles
+
+
+def start(
+    env_file: EnvFiles,
+    counts: Mapping[str, str | None],
+    wait: bool,
+    timeout: float,
+    scale: Sequence[str] = (),
+) -> None:
+    """Start what is not running, wait until healthy, then record the start's manifest."""
+    from tasker_cluster.cli import start as start_cli  # noqa: PLC0415
+
+    cluster, report = start_cli.run_start(env_file, counts, wait, timeout, scale=scale)
+    from tasker_cluster.load.cluster_manifest import write_cluster_manifest  # noqa: PLC0415
+
+    write_cluster_manifest(cluster, report)
+
+
+def stop(env_file: EnvFiles, service: str | None, instance: str | None, timeout: float) -> None:
+    from tasker_cluster.cli import stop as stop_cli  # noqa: PLC0415
+
+    stop_cli.run_stop(env_file, service, instance, timeout)
+
+
+def status(
+    env_file: EnvFiles, service: str | None, as_json: bool, check: bool, watch: bool
+) -> None:
+    from tasker_cluster.cli import status as status_cli  # noqa: PLC0415
+
+    status_cli.run_status(env_file, service, as_json, check, watch)

@@ -1,0 +1,85 @@
+"""One pass over all processes for parent links; CPU use over a short window."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import psutil
+import pytest
+
+from tasker_cluster.process.sampling import (
+    PRECISE_WINDOW,
+    CpuSample,
+    children_by_parent,
+    descendants,
+)
+
+BUSY = "import time\nend = time.monotonic() + 30\nwhile time.monotonic() < end: pass\n"
+IDLE = "import time; time.sleep(30)"
+
+
+@pytest.fixture
+def children() -> Iterator[tuple[psutil.Process, psutil.Process]]:
+    """A busy and an idle child of this process, killed afterwards."""
+    started = [
+        subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+        for code in (BUSY, IDLE)
+    ]
+    try:
+        time.sleep(0.3)  # both past the interpreter's start-up
+        yield psutil.Process(started[0].pid), psutil.Process(started[1].pid)
+    finally:
+        for process in started:
+            process.kill()
+            process.wait()
+
+
+def test_every_process_is_listed_under_its_parent() -> None:
+    found = children_by_parent()
+
+    assert os.getpid() in found[os.getppid()]
+    assert set(descendants(os.getppid(), found)) >= {os.getpid()}
+
+
+def test_descendants_walks_the_whole_tree_nearest_first() -> None:
+    tree = {1: [2, 3], 2: [4], 4: [5]}
+
+    assert descendants(1, tree) == [2, 3, 4, 5]
+    assert descendants(5, tree) == []
+
+
+def test_a_busy_process_uses_a_cpu_and_an_idle_one_none(
+    children: tuple[psutil.Process, psutil.Process],
+) -> None:
+    busy, idle = children
+    sample = CpuSample([busy, idle])
+    time.sleep(0.2)
+
+    percent = sample.percent()
+
+    assert percent[busy.pid] > 50
+    assert percent[idle.pid] < 5
+
+
+def test_the_window_is_short_where_the_counters_are_precise() -> None:
+    sample = CpuSample([psutil.Process()])
+    began = time.monotonic()
+    sample.wait()
+
+    assert sample.precise == os.path.isfile("/proc/self/schedstat")  # noqa: PTH113
+    assert time.monotonic() - began <= sample.window + 0.05
+    if sample.precise:
+        assert sample.window == PRECISE_WINDOW
+
+
+def test_a_process_gone_before_the_second_look_counts_as_idle() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    process = psutil.Process(child.pid)
+    sample = CpuSample([process])
+    child.wait()
+
+    assert sample.percent()[child.pid] >= 0.0

@@ -5,7 +5,6 @@ tasker-core's bare `"Unauthorized"` with our code and message beside it as heade
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -24,13 +23,13 @@ from tasker_cluster.services.auth import AuthSettings
 from tasker_cluster.services.errors import InvalidEnvironmentError
 
 from .support import FAN_OUT, ServiceFactory, ServiceProcess, free_port, task_request
+from .upstream import SCHEMAS, require, run_schemathesis
 
 API_KEY = "orchestration-test-key-1"
 SECOND_KEY = "orchestration-test-key-2"
 WORKER_KEY = "worker-test-key"
 ISSUER = "https://issuer.tasker.test"
 AUDIENCE = "tasker-api"
-UPSTREAM = Path(__file__).resolve().parents[2].parent / "shared" / "upstream" / "schemas"
 NO_CREDENTIALS = "authentication failed: no credentials: send X-API-Key or Authorization: Bearer"
 
 
@@ -411,40 +410,12 @@ def test_a_bad_auth_flag_stops_the_service_at_once(module: str, tmp_path: Path) 
 def _schemathesis(
     document: Path, url: str, headers: Mapping[str, str], workdir: Path
 ) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("st", path=str(Path(sys.executable).parent))
-    assert command, "the schemathesis command line (st) is not installed next to this Python"
     header_options = [
         part for name, value in headers.items() for part in ("-H", f"{name}: {value}")
     ]
-    return subprocess.run(
-        [
-            command,
-            "run",
-            str(document),
-            "--url",
-            url,
-            *header_options,
-            "--checks",
-            "ignored_auth,not_a_server_error",
-            "--phases",
-            "examples,fuzzing",
-            "--mode",
-            "positive",
-            "--max-examples",
-            "5",
-            "--workers",
-            "1",
-            "--request-timeout",
-            "10",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=workdir,
-        check=False,
-    )
+    options = ["--checks", "ignored_auth,not_a_server_error", "--phases", "examples,fuzzing"]
+    options += ["--mode", "positive", "--max-examples", "5"]
+    return run_schemathesis(document, url, workdir, *header_options, *options)
 
 
 @pytest.mark.slow
@@ -460,10 +431,9 @@ def test_schemathesis_finds_no_unauthenticated_access(
 ) -> None:
     """tasker-core's documents declare which operations need `X-API-Key` or a bearer token;
     schemathesis replays authenticated requests without credentials and expects 401s."""
-    if not (UPSTREAM / document).is_file():
-        pytest.skip(f"tasker-core's OpenAPI documents are not at {UPSTREAM} (../shared absent)")
+    path = require(SCHEMAS / document, "tasker-core's OpenAPI documents")
     process: ServiceProcess = request.getfixturevalue(service)
-    result = _schemathesis(UPSTREAM / document, process.url, {"X-API-Key": key}, tmp_path)
+    result = _schemathesis(path, process.url, {"X-API-Key": key}, tmp_path)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     counts = re.search(r"(\d+) generated, (\d+) passed", output)
@@ -475,10 +445,8 @@ def test_schemathesis_sees_unauthenticated_access_when_auth_is_off(
     services: ServiceFactory, sqlite_url: str, tmp_path: Path
 ) -> None:
     """The control: the same run against a service with auth off reports what it must."""
-    if not (UPSTREAM / "orchestration-openapi.json").is_file():
-        pytest.skip(f"tasker-core's OpenAPI documents are not at {UPSTREAM} (../shared absent)")
+    document = require(SCHEMAS / "orchestration-openapi.json", "tasker-core's OpenAPI documents")
     service = services.orchestration("orchestration-open", sqlite_url, TASKER_AUTH_ENABLED="false")
-    document = UPSTREAM / "orchestration-openapi.json"
     result = _schemathesis(document, service.url, {"X-API-Key": API_KEY}, tmp_path)
     assert result.returncode == 1, result.stdout[-3000:]
     assert "API accepts requests without authentication" in result.stdout, result.stdout[-3000:]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -24,6 +23,7 @@ from tasker_cluster.services.templates import TemplateRegistry, parse_template
 from tasker_cluster.services.templates.yaml_format import load_directory, parse_yaml
 
 from .support import ServiceFactory, create_task, wait_for_task
+from .upstream import UPSTREAM, require
 
 yaml: Any = importlib.import_module("yaml")  # untyped: PyYAML ships no stubs
 TEMPLATES = TemplateRegistry.builtin()
@@ -33,11 +33,6 @@ BUILTIN_FILES = sorted(
     for entry in resources.files("tasker_cluster.services.templates").iterdir()
     if entry.name.endswith(".yaml")
 )
-# ../shared next to the project, or wherever TASKER_UPSTREAM_SCHEMAS points (a copy of the tree).
-UPSTREAM = Path(
-    os.environ.get("TASKER_UPSTREAM_SCHEMAS")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "upstream" / "schemas"
-).parent
 TEMPLATE_SCHEMA = UPSTREAM / "schemas" / "task-template.json"
 UPSTREAM_SAMPLES = UPSTREAM / "task_templates"
 PYTHON_FIXTURES = {
@@ -181,18 +176,9 @@ def test_unknown_handler_lists_the_known_ones() -> None:
 # --- tasker-core's YAML format ---------------------------------------------------------------
 
 
-def _upstream(path: Path, what: str) -> Path:
-    if not path.exists():
-        pytest.skip(
-            f"{what} is not at {path} (../shared is absent; set TASKER_UPSTREAM_SCHEMAS to the"
-            " folder of tasker-core's schemas to run this test)"
-        )
-    return path
-
-
 def _samples(into: Path) -> Path:
     """tasker-core's sample templates, copied into `into` (never into the project)."""
-    source = _upstream(UPSTREAM_SAMPLES, "tasker-core's sample task templates")
+    source = require(UPSTREAM_SAMPLES, "tasker-core's sample task templates")
     into.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.glob("*.yaml")):
         shutil.copy(path, into / path.name)
@@ -204,7 +190,7 @@ def test_builtin_templates_validate_against_tasker_cores_schema(name: str, text:
     jsonschema = pytest.importorskip(
         "jsonschema", reason="jsonschema is not installed (schemathesis brings it)"
     )
-    schema_path = _upstream(TEMPLATE_SCHEMA, "tasker-core's task-template.json")
+    schema_path = require(TEMPLATE_SCHEMA, "tasker-core's task-template.json")
     validator = jsonschema.Draft7Validator(json.loads(schema_path.read_text(encoding="utf-8")))
     errors = [
         f"{'/'.join(map(str, error.absolute_path))}: {error.message}"

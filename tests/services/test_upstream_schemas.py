@@ -8,21 +8,14 @@ template that does not exist answers 404 (as tasker-core does), which its docume
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from .support import ServiceFactory
+from .upstream import SCHEMAS, require, run_schemathesis
 
-# ../shared next to the project, or wherever TASKER_UPSTREAM_SCHEMAS points (a copy of the tree).
-UPSTREAM = Path(
-    os.environ.get("TASKER_UPSTREAM_SCHEMAS")
-    or Path(__file__).resolve().parents[2].parent / "shared" / "upstream" / "schemas"
-)
 CHECKS = ",".join(
     (
         "not_a_server_error",
@@ -36,45 +29,16 @@ CONFIG = ""
 
 
 def _schemathesis(document: Path, url: str, workdir: Path) -> subprocess.CompletedProcess[str]:
-    command = shutil.which("st", path=str(Path(sys.executable).parent))
-    assert command, "the schemathesis command line (st) is not installed next to this Python"
     config = workdir / "schemathesis.toml"
     config.write_text(CONFIG)
-    return subprocess.run(
-        [
-            command,
-            "--config-file",
-            str(config),
-            "run",
-            str(document),
-            "--url",
-            url,
-            "--checks",
-            CHECKS,
-            "--phases",
-            "examples,fuzzing,stateful",
-            "--max-examples",
-            "15",
-            "--workers",
-            "1",
-            "--request-timeout",
-            "10",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        cwd=workdir,
-        check=False,
-    )
+    options = ["--checks", CHECKS, "--phases", "examples,fuzzing,stateful", "--max-examples", "15"]
+    return run_schemathesis(document, url, workdir, *options, config=config)
 
 
 @pytest.fixture
 def upstream() -> Path:
-    if not (UPSTREAM / "orchestration-openapi.json").is_file():
-        pytest.skip(f"tasker-core's OpenAPI documents are not at {UPSTREAM} (../shared absent)")
-    return UPSTREAM
+    require(SCHEMAS / "orchestration-openapi.json", "tasker-core's OpenAPI documents")
+    return SCHEMAS
 
 
 @pytest.mark.slow

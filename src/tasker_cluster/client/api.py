@@ -243,8 +243,7 @@ class ApiMethods(ServiceMethods):
     ) -> tuple[DlqEntry, ...]:
         """The DLQ entries, newest first, optionally of one `resolution_status`."""
         params = _query(resolution_status=resolution_status, limit=limit, offset=offset)
-        payload, url = await self._json("GET", "/v1/dlq", params=params)
-        return DlqEntry.parse_list(payload, url)
+        return await self._json_items("/v1/dlq", "DLQ entry list", DlqEntry.parse, params)
 
     async def dlq_entry(self, task_uuid: UuidLike) -> DlqEntry:
         """The DLQ entry of a task (an `ApiError` with status 404 when it has none)."""
@@ -271,22 +270,19 @@ class ApiMethods(ServiceMethods):
         return DlqInvestigationResult.parse(payload, url)
 
     async def dlq_stats(self) -> tuple[DlqStats, ...]:
-        payload, url = await self._json("GET", "/v1/dlq/stats")
-        return DlqStats.parse_list(payload, url)
+        return await self._json_items("/v1/dlq/stats", "DLQ statistics", DlqStats.parse)
 
     async def dlq_investigation_queue(
         self, limit: int | None = None
     ) -> tuple[DlqInvestigationEntry, ...]:
         """The pending DLQ entries, most urgent first."""
-        params = _query(limit=limit)
-        payload, url = await self._json("GET", "/v1/dlq/investigation-queue", params=params)
-        return DlqInvestigationEntry.parse_list(payload, url)
+        path, what = "/v1/dlq/investigation-queue", "DLQ investigation queue"
+        return await self._json_items(path, what, DlqInvestigationEntry.parse, _query(limit=limit))
 
     async def dlq_staleness(self, limit: int | None = None) -> tuple[StalenessEntry, ...]:
         """The unfinished tasks, longest in their state first."""
-        params = _query(limit=limit)
-        payload, url = await self._json("GET", "/v1/dlq/staleness", params=params)
-        return StalenessEntry.parse_list(payload, url)
+        path, what = "/v1/dlq/staleness", "staleness report"
+        return await self._json_items(path, what, StalenessEntry.parse, _query(limit=limit))
 
     async def task_transitions(self, task_uuid: UuidLike) -> tuple[TaskTransition, ...]:
         path = f"/v1/tasks/{task_uuid}/transitions"
@@ -298,10 +294,14 @@ class ApiMethods(ServiceMethods):
             return await self.transitions_fallback.task_transitions(task_uuid)
 
     async def _json_items(
-        self, path: str, what: str, parse: Callable[[object, str], T]
+        self,
+        path: str,
+        what: str,
+        parse: Callable[[object, str], T],
+        params: dict[str, Any] | None = None,
     ) -> tuple[T, ...]:
         """`GET path`: a JSON list described as `what`, each entry read with `parse`."""
-        payload, url = await self._json("GET", path)
+        payload, url = await self._json("GET", path, params=params)
         if not isinstance(payload, list):
             raise ResponseFormatError(url, what, f"expected a JSON list, got {payload!r:.200}")
         return tuple(parse(item, url) for item in payload)

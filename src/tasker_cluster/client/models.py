@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tasker_cluster.client.errors import ResponseFormatError
 from tasker_cluster.client.fields import Fields, JsonObject
 from tasker_cluster.states import TASK_TERMINAL
 
@@ -198,18 +197,6 @@ class TaskPage:
         return cls(tasks=tasks, pagination=pagination, raw=f.raw)
 
 
-@dataclass(frozen=True)
-class CancelledTask:
-    task_uuid: uuid.UUID
-    status: str
-    raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def parse(cls, raw: object, url: str) -> CancelledTask:
-        f = Fields(raw, "cancellation response", url)
-        return cls(task_uuid=f.ident("task_uuid"), status=f.text("status"), raw=f.raw)
-
-
 def _opt_number(f: Fields, name: str) -> float | None:
     """A number or null/absent (`Fields.number` turns null into 0)."""
     return None if f.raw.get(name) is None else f.number(name)
@@ -218,12 +205,6 @@ def _opt_number(f: Fields, name: str) -> float | None:
 def _objects(f: Fields, name: str, what: str) -> list[Fields]:
     """The objects of the list field `name`, each read as `what`."""
     return [Fields(item, what, f.url) for item in f.items(name)]
-
-
-def _list_of(raw: object, url: str, what: str) -> list[Any]:
-    if not isinstance(raw, list):
-        raise ResponseFormatError(url, what, f"expected a JSON list, got {raw!r:.200}")
-    return raw
 
 
 # ----------------------------------------------------------------------------------------
@@ -581,10 +562,6 @@ class DlqEntry:
             raw=f.raw,
         )
 
-    @classmethod
-    def parse_list(cls, raw: object, url: str) -> tuple[DlqEntry, ...]:
-        return tuple(cls.parse(item, url) for item in _list_of(raw, url, "DLQ entry list"))
-
 
 @dataclass(frozen=True)
 class DlqInvestigationResult:
@@ -622,25 +599,20 @@ class DlqStats:
     raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def parse_list(cls, raw: object, url: str) -> tuple[DlqStats, ...]:
-        stats = []
-        for item in _list_of(raw, url, "DLQ statistics"):
-            f = Fields(item, "DLQ statistics entry", url)
-            stats.append(
-                cls(
-                    dlq_reason=f.text("dlq_reason"),
-                    total_entries=f.integer("total_entries"),
-                    pending=f.integer("pending", default=0),
-                    manually_resolved=f.integer("manually_resolved", default=0),
-                    permanent_failures=f.integer("permanent_failures", default=0),
-                    cancelled=f.integer("cancelled", default=0),
-                    avg_resolution_time_minutes=_opt_number(f, "avg_resolution_time_minutes"),
-                    oldest_entry=f.opt_time("oldest_entry"),
-                    newest_entry=f.opt_time("newest_entry"),
-                    raw=f.raw,
-                )
-            )
-        return tuple(stats)
+    def parse(cls, raw: object, url: str) -> DlqStats:
+        f = Fields(raw, "DLQ statistics entry", url)
+        return cls(
+            dlq_reason=f.text("dlq_reason"),
+            total_entries=f.integer("total_entries"),
+            pending=f.integer("pending", default=0),
+            manually_resolved=f.integer("manually_resolved", default=0),
+            permanent_failures=f.integer("permanent_failures", default=0),
+            cancelled=f.integer("cancelled", default=0),
+            avg_resolution_time_minutes=_opt_number(f, "avg_resolution_time_minutes"),
+            oldest_entry=f.opt_time("oldest_entry"),
+            newest_entry=f.opt_time("newest_entry"),
+            raw=f.raw,
+        )
 
 
 @dataclass(frozen=True)
@@ -661,27 +633,22 @@ class DlqInvestigationEntry:
     raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def parse_list(cls, raw: object, url: str) -> tuple[DlqInvestigationEntry, ...]:
-        entries = []
-        for item in _list_of(raw, url, "DLQ investigation queue"):
-            f = Fields(item, "DLQ investigation queue entry", url)
-            entries.append(
-                cls(
-                    dlq_entry_uuid=f.ident("dlq_entry_uuid"),
-                    task_uuid=f.ident("task_uuid"),
-                    original_state=f.text("original_state"),
-                    dlq_reason=f.text("dlq_reason"),
-                    dlq_timestamp=f.opt_time("dlq_timestamp"),
-                    minutes_in_dlq=f.number("minutes_in_dlq"),
-                    priority_score=f.number("priority_score"),
-                    current_state=f.opt_text("current_state"),
-                    namespace=f.opt_text("namespace_name"),
-                    task_name=f.opt_text("task_name"),
-                    time_in_state_minutes=f.opt_integer("time_in_state_minutes"),
-                    raw=f.raw,
-                )
-            )
-        return tuple(entries)
+    def parse(cls, raw: object, url: str) -> DlqInvestigationEntry:
+        f = Fields(raw, "DLQ investigation queue entry", url)
+        return cls(
+            dlq_entry_uuid=f.ident("dlq_entry_uuid"),
+            task_uuid=f.ident("task_uuid"),
+            original_state=f.text("original_state"),
+            dlq_reason=f.text("dlq_reason"),
+            dlq_timestamp=f.opt_time("dlq_timestamp"),
+            minutes_in_dlq=f.number("minutes_in_dlq"),
+            priority_score=f.number("priority_score"),
+            current_state=f.opt_text("current_state"),
+            namespace=f.opt_text("namespace_name"),
+            task_name=f.opt_text("task_name"),
+            time_in_state_minutes=f.opt_integer("time_in_state_minutes"),
+            raw=f.raw,
+        )
 
 
 @dataclass(frozen=True)
@@ -700,25 +667,20 @@ class StalenessEntry:
     raw: JsonObject = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def parse_list(cls, raw: object, url: str) -> tuple[StalenessEntry, ...]:
-        entries = []
-        for item in _list_of(raw, url, "staleness report"):
-            f = Fields(item, "staleness entry", url)
-            entries.append(
-                cls(
-                    task_uuid=f.ident("task_uuid"),
-                    current_state=f.text("current_state"),
-                    time_in_state_minutes=f.integer("time_in_state_minutes"),
-                    task_age_minutes=f.integer("task_age_minutes"),
-                    staleness_threshold_minutes=f.integer("staleness_threshold_minutes"),
-                    health_status=f.text("health_status"),
-                    priority=f.integer("priority", default=0),
-                    namespace=f.opt_text("namespace_name"),
-                    task_name=f.opt_text("task_name"),
-                    raw=f.raw,
-                )
-            )
-        return tuple(entries)
+    def parse(cls, raw: object, url: str) -> StalenessEntry:
+        f = Fields(raw, "staleness entry", url)
+        return cls(
+            task_uuid=f.ident("task_uuid"),
+            current_state=f.text("current_state"),
+            time_in_state_minutes=f.integer("time_in_state_minutes"),
+            task_age_minutes=f.integer("task_age_minutes"),
+            staleness_threshold_minutes=f.integer("staleness_threshold_minutes"),
+            health_status=f.text("health_status"),
+            priority=f.integer("priority", default=0),
+            namespace=f.opt_text("namespace_name"),
+            task_name=f.opt_text("task_name"),
+            raw=f.raw,
+        )
 
 
 # ----------------------------------------------------------------------------------------

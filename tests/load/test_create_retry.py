@@ -50,9 +50,7 @@ Sent = list[tuple[int, dict[str, Any]]]
 def processes(tmp_path: Path) -> Iterator[ServiceFactory]:
     factory = ServiceFactory(tmp_path)
     yield factory
-    survivors = factory.cleanup()
-    assert not survivors, f"processes survived their test: {survivors}"
-    assert not factory.tracebacks(), f"services logged exceptions: {factory.tracebacks()}"
+    factory.finish()
 
 
 @pytest.fixture

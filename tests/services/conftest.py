@@ -25,9 +25,7 @@ def services(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Service
     factory = ServiceFactory(tmp_path)
     request.node.stash.setdefault(FACTORIES, []).append(factory)
     yield factory
-    survivors = factory.cleanup()
-    assert not survivors, f"processes survived their test: {survivors}"
-    assert not factory.tracebacks(), f"services logged exceptions: {factory.tracebacks()}"
+    factory.finish()
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +33,7 @@ def module_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servic
     """Services shared by the tests of one module (for read-mostly API tests)."""
     factory = ServiceFactory(tmp_path_factory.mktemp("services"))
     yield factory
-    survivors = factory.cleanup()
-    assert not survivors, f"processes survived their tests: {survivors}"
-    assert not factory.tracebacks(), f"services logged exceptions: {factory.tracebacks()}"
+    factory.finish()
 
 
 @pytest.fixture

@@ -106,6 +106,25 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def run_service_expecting_failure(
+    module: str, directory: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tasker_cluster.services.<module>` with `env` on a free port and a
+    database file in `directory` (`never.sqlite3`, which a refused start must not create)."""
+    return subprocess.run(
+        [sys.executable, "-m", f"tasker_cluster.services.{module}"],
+        env={
+            "TASKER_WEB_BIND_ADDRESS": f"127.0.0.1:{free_port()}",
+            "DATABASE_URL": f"sqlite:///{directory}/never.sqlite3",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 class ServiceFactory:
     """Starts services for one test and guarantees none survives it."""
 
@@ -172,6 +191,12 @@ class ServiceFactory:
         if self.tracebacks_expected:
             return []
         return [service.instance_id for service in self.started if "Traceback" in service.log()]
+
+    def finish(self) -> None:
+        """Clean up, then fail if a service outlived its test or logged an exception."""
+        survivors = self.cleanup()
+        assert not survivors, f"processes survived their test: {survivors}"
+        assert not self.tracebacks(), f"services logged exceptions: {self.tracebacks()}"
 
     def cleanup(self) -> list[str]:
         """Kill every group we started; return the ids of any that still had processes."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,7 +21,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tasker_cluster.services.auth import AuthSettings
 from tasker_cluster.services.errors import InvalidEnvironmentError
 
-from .support import FAN_OUT, ServiceFactory, ServiceProcess, free_port, task_request
+from .support import (
+    FAN_OUT,
+    ServiceFactory,
+    ServiceProcess,
+    run_service_expecting_failure,
+    task_request,
+)
 from .upstream import SCHEMAS, require, run_schemathesis
 
 API_KEY = "orchestration-test-key-1"
@@ -388,18 +393,7 @@ def _public_pem_of(key: ec.EllipticCurvePrivateKey) -> str:
 
 @pytest.mark.parametrize("module", ["orchestration", "worker"])
 def test_a_bad_auth_flag_stops_the_service_at_once(module: str, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", f"tasker_cluster.services.{module}"],
-        env={
-            "TASKER_AUTH_ENABLED": "maybe",
-            "TASKER_WEB_BIND_ADDRESS": f"127.0.0.1:{free_port()}",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/never.sqlite3",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_service_expecting_failure(module, tmp_path, TASKER_AUTH_ENABLED="maybe")
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         "invalid environment: TASKER_AUTH_ENABLED='maybe' is not true or false"

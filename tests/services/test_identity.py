@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +17,7 @@ from tasker_cluster.services.identity import (
 )
 from tasker_cluster.services.settings import ServiceKind, ServiceSettings
 
-from .support import ServiceFactory, free_port
+from .support import ServiceFactory, run_service_expecting_failure
 
 
 @pytest.mark.parametrize(
@@ -121,19 +119,7 @@ def test_log_lines_carry_the_instance_id(capsys: pytest.CaptureFixture[str]) -> 
 
 @pytest.mark.parametrize("module", ["orchestration", "worker"])
 def test_a_bad_instance_id_stops_the_service_at_once(module: str, tmp_path: Path) -> None:
-    port = free_port()
-    result = subprocess.run(
-        [sys.executable, "-m", f"tasker_cluster.services.{module}"],
-        env={
-            "TASKER_INSTANCE_ID": "bad id!",
-            "TASKER_WEB_BIND_ADDRESS": f"127.0.0.1:{port}",
-            "DATABASE_URL": f"sqlite:///{tmp_path}/never.sqlite3",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_service_expecting_failure(module, tmp_path, TASKER_INSTANCE_ID="bad id!")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "invalid environment: TASKER_INSTANCE_ID='bad id!' does not match "

@@ -94,6 +94,7 @@ def resolve_cli_target(
         API_KEY_VAR,
         JWT_VAR,
         ClusterConfig,
+        credential,
         credential_from_env,
         parse_url_list,
     )
@@ -104,12 +105,8 @@ def resolve_cli_target(
         with_credentials,
     )
 
-    api_key = credential_from_env({"--api-key": api_key or ""}, "--api-key") or (
-        credential_from_env(os.environ, API_KEY_VAR)
-    )
-    jwt = credential_from_env({"--jwt": jwt or ""}, "--jwt") or credential_from_env(
-        os.environ, JWT_VAR
-    )
+    api_key = credential("--api-key", api_key) or credential_from_env(os.environ, API_KEY_VAR)
+    jwt = credential("--jwt", jwt) or credential_from_env(os.environ, JWT_VAR)
     if urls:
         target = resolve_target(ClusterConfig(parse_url_list("--urls", urls)))
     elif os.environ.get(ORCHESTRATION_URLS_VAR) and cluster_dir is None:

@@ -142,12 +142,18 @@ def deployment_api_key(env: Mapping[str, str]) -> str | None:
     return single or (keys[0] if keys else None)
 
 
-def credential_from_env(env: Mapping[str, str], variable: str) -> str | None:
-    """The credential in `variable` (surrounding whitespace dropped), None when unset or empty;
-    `ClusterConfigError` naming the variable (never the value) when it cannot be a header."""
-    value = env.get(variable, "").strip() or None
-    _check_credential(variable, value)
+def credential(name: str, given: str | None) -> str | None:
+    """A credential as given by `name` (a variable or a flag), surrounding whitespace dropped;
+    None when unset or empty; `ClusterConfigError` naming `name` (never the value) when it
+    cannot be a header."""
+    value = (given or "").strip() or None
+    _check_credential(name, value)
     return value
+
+
+def credential_from_env(env: Mapping[str, str], variable: str) -> str | None:
+    """`credential` of the environment variable `variable`."""
+    return credential(variable, env.get(variable))
 
 
 def _check_credential(name: str, value: str | None) -> None:

@@ -114,7 +114,6 @@ class MultiInstanceTestManager:
         """
         self._require_fresh("set up a cluster")
         self._use_credentials(api_key, jwt)
-        self._api_key = self._api_key or deployment_api_key(env or {})
         if db not in ("sqlite", "postgres"):
             raise ManagerStateError(
                 f"set up a cluster with db={db!r}", "unknown database", "Use sqlite or postgres."

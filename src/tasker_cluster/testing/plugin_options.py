@@ -195,11 +195,11 @@ def read_settings(config: pytest.Config) -> PluginSettings:
 
 
 def _credential(raw: str | None, flag: str) -> str | None:
-    from tasker_cluster.client.cluster_config import credential_from_env  # noqa: PLC0415
+    from tasker_cluster.client.cluster_config import credential  # noqa: PLC0415
     from tasker_cluster.client.errors import ClusterConfigError  # noqa: PLC0415
 
     try:
-        return credential_from_env({flag: raw or ""}, flag)
+        return credential(flag, raw)
     except ClusterConfigError as error:
         raise pytest.UsageError(str(error)) from None
 

@@ -372,7 +372,7 @@ class Cluster:
         known = [*self.settings.service_names]
         recorded = self._all_records() if records is None else records
         known += sorted({r.service for r in recorded} - set(known))
-        if service is not None and service not in known:
+        if service not in known:
             raise UnknownServiceError(service, known)
 
     def _check_instance(self, instance_id: str) -> None:

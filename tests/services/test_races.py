@@ -74,11 +74,17 @@ def test_orchestrators_racing_to_finalize_finalize_each_task_once(
 @pytest.mark.slow
 def test_a_killed_orchestrator_loses_nothing(services: ServiceFactory, database_url: str) -> None:
     env = {"TASKER_TASK_LEASE_SECONDS": "2", "TASKER_VISIBILITY_TIMEOUT_SECONDS": "3"}
+    # The victim creates the tasks and is woken by its own creations; the survivor only polls
+    # (it finds the victim's expired leases by polling in any case), so it does not claim the
+    # tasks first, as a survivor woken by every creation may, and leave the victim no work.
     victim, survivor = (
         services.start(
-            "tasker_cluster.services.orchestration", f"orchestration-{n}", database_url, env
+            "tasker_cluster.services.orchestration",
+            f"orchestration-{n}",
+            database_url,
+            {**env, **wakeups},
         )
-        for n in (1, 2)
+        for n, wakeups in ((1, {}), (2, {"TASKER_WAKEUPS": "off"}))
     )
     for n in (1, 2):
         services.worker(f"worker-python-{n}", database_url, TASKER_WORKER_CONCURRENCY="4")

@@ -69,10 +69,11 @@ def start(  # noqa: PLR0913 - one parameter per flag of cluster.start
         "worker-ruby": worker_ruby,
         "worker-ts": worker_ts,
     }
-    from tasker_cluster.cli import commands, session  # noqa: PLC0415
+    from tasker_cluster.cli import session  # noqa: PLC0415
+    from tasker_cluster.cli.start import run_start  # noqa: PLC0415
 
     with session.cli_session():
-        commands.start(env_file, counts, wait, timeout, scale=scale or [])
+        run_start(env_file, counts, wait, timeout, scale=scale or [])
 
 
 @cluster_task(**STOP_HELP)

@@ -8,8 +8,8 @@ from tasker_cluster.load.chaos_spec import ChaosAction, ChaosSpec, parse_chaos
 from tasker_cluster.load.errors import ChaosSpecError
 
 FORM = (
-    "expected ACTION:SERVICE:every=DURATION[,for=DURATION] with ACTION kill or pause and "
-    "durations like 500ms, 10s or 2m (e.g. kill:worker-python:every=10s or "
+    "expected ACTION:SERVICE:every=DURATION[,for=DURATION] with ACTION kill, pause or "
+    "rolling-restart and durations like 500ms, 10s or 2m (e.g. kill:worker-python:every=10s or "
     "pause:orchestration:every=15s,for=3s)"
 )
 

@@ -97,12 +97,28 @@ def test_user_errors_exit_2_with_the_message(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "load.run: invalid chaos spec 'kill:worker-python:every=10': duration '10' is not a "
         "number followed by ms, s or m; expected ACTION:SERVICE:every=DURATION[,for=DURATION] "
-        "with ACTION kill or pause and durations like 500ms, 10s or 2m (e.g. "
+        "with ACTION kill, pause or rolling-restart and durations like 500ms, 10s or 2m (e.g. "
         "kill:worker-python:every=10s or pause:orchestration:every=15s,for=3s)"
     )
     missing = invoke(tmp_path, "load.run", f"--manifest={tmp_path / 'gone.json'}")
     assert missing.returncode == 2
-    assert "the file does not exist" in missing.stderr
+    assert missing.stderr.strip() == (
+        f"load.run: cannot use manifest {tmp_path / 'gone.json'}: the file does not exist; "
+        "pass --manifest a file written by `invoke load.run` "
+        "(<cluster dir>/manifests/load-run-*.json)"
+    )
+
+
+def test_no_cluster_is_explained_with_the_commands_that_fix_it(tmp_path: Path) -> None:
+    empty = tmp_path / "cluster"
+    empty.mkdir()
+    result = invoke(tmp_path, "load.run", "--tasks=1", f"--cluster-dir={empty}")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"load.run: no running orchestration instance found in the cluster directory {empty} "
+        "and TASKER_TEST_ORCHESTRATION_URLS is not set; start one with `invoke cluster.start`, "
+        "pass --cluster-dir, or set TASKER_TEST_ORCHESTRATION_URLS to comma-separated URLs"
+    )
 
 
 def test_nothing_listening_is_named(tmp_path: Path) -> None:

@@ -65,7 +65,6 @@ def test_an_empty_cluster_directory_is_named(
     with pytest.raises(NoOrchestrationError) as caught:
         resolve_cli_target(str(tmp_path), None, None)
     assert str(caught.value) == (
-        f"no running orchestration instance found in the cluster directory {tmp_path}: start "
-        "one with `invoke cluster.start` or set TASKER_TEST_ORCHESTRATION_URLS to "
-        "comma-separated URLs"
+        f"no running orchestration instance found in the cluster directory {tmp_path} and "
+        "TASKER_TEST_ORCHESTRATION_URLS is not set"
     )

@@ -1,4 +1,5 @@
-"""The bodies of `start`, `stop` and `status` as both front ends run them.
+"""The bodies of `stop` and `status` as both front ends run them (`start`'s is
+`cli.start.run_start`, which both call directly).
 
 The invoke tasks (`tasks.py`, inside `session.cli_session`) and `tasker-cluster` (`cli.main`,
 inside `session.command_session`) call these with the parsed flags, so both take the same
@@ -7,25 +8,7 @@ code path and print the same output. Each imports its command module when it run
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from tasker_cluster.cli.session import EnvFiles
-
-
-def start(
-    env_file: EnvFiles,
-    counts: Mapping[str, str | None],
-    wait: bool,
-    timeout: float,
-    scale: Sequence[str] = (),
-) -> None:
-    """Start what is not running, wait until healthy, then record the start's manifest."""
-    from tasker_cluster.cli import start as start_cli  # noqa: PLC0415
-
-    cluster, report = start_cli.run_start(env_file, counts, wait, timeout, scale=scale)
-    from tasker_cluster.load.cluster_manifest import write_cluster_manifest  # noqa: PLC0415
-
-    write_cluster_manifest(cluster, report)
 
 
 def stop(env_file: EnvFiles, service: str | None, instance: str | None, timeout: float) -> None:

@@ -144,6 +144,7 @@ def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
     import sys  # noqa: PLC0415
 
     from tasker_cluster.cli.colour import console_for  # noqa: PLC0415 - see module doc
+    from tasker_cluster.cli.hints import explain  # noqa: PLC0415
     from tasker_cluster.cli.load_render import LiveProgress, render_report  # noqa: PLC0415
     from tasker_cluster.errors import ClusterError  # noqa: PLC0415
     from tasker_cluster.load.errors import LoadError  # noqa: PLC0415
@@ -170,7 +171,7 @@ def run_task(  # noqa: PLR0913 - one parameter per flag of load.run
         with LiveProgress(console_for(sys.stderr), spec.tasks) as progress:
             result = run_load(spec, target, progress.update)
     except (LoadError, ClusterError) as error:
-        raise Exit(f"load.run: {error}", code=EXIT_USAGE) from None
+        raise Exit(f"load.run: {explain(error)}", code=EXIT_USAGE) from None
     except KeyboardInterrupt:
         raise Exit("load.run: interrupted", code=exit_codes.INTERRUPTED) from None
     if json:

@@ -30,10 +30,10 @@ def _env_file(parser: argparse.ArgumentParser) -> None:
 
 
 def _start(args: argparse.Namespace) -> None:
-    from tasker_cluster.cli import commands  # noqa: PLC0415
+    from tasker_cluster.cli.start import run_start  # noqa: PLC0415
 
     counts = {service: getattr(args, flag) for flag, service in flags.START_TYPE_FLAGS.items()}
-    commands.start(args.env_file, counts, args.wait, args.timeout, scale=args.scale or [])
+    run_start(args.env_file, counts, args.wait, args.timeout, scale=args.scale or [])
 
 
 def _stop(args: argparse.Namespace) -> None:

@@ -54,7 +54,8 @@ def run_start(
     scale: Sequence[str] = (),
     out: IO[str] | None = None,
 ) -> tuple[Cluster, StartReport]:
-    """Plan once, say what will start, start it; the report carries the plan."""
+    """Plan once, say what will start, start it, record the start's manifest; the report
+    carries the plan."""
     out = out or sys.stdout
     cluster = open_cluster(env_file)
     counts, origins = parse_scale(scale, flags)
@@ -63,4 +64,7 @@ def run_start(
     with interrupt_undoes("start"), progress_view(out, len(plan)) as on_progress:
         report = cluster.start(plan, wait=wait, timeout=timeout, on_progress=on_progress)
     write_lines(out, printer.start_lines(report))
+    from tasker_cluster.load.cluster_manifest import write_cluster_manifest  # noqa: PLC0415
+
+    write_cluster_manifest(cluster, report)
     return cluster, report

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 CHAOS_FORM = (
-    "ACTION:SERVICE:every=DURATION[,for=DURATION] with ACTION kill or pause and durations "
-    "like 500ms, 10s or 2m (e.g. kill:worker-python:every=10s or "
+    "ACTION:SERVICE:every=DURATION[,for=DURATION] with ACTION kill, pause or rolling-restart "
+    "and durations like 500ms, 10s or 2m (e.g. kill:worker-python:every=10s or "
     "pause:orchestration:every=15s,for=3s)"
 )
 
@@ -53,9 +53,8 @@ class NoOrchestrationError(LoadError):
         self.cluster_dir = cluster_dir
         where = f"in the cluster directory {cluster_dir}" if cluster_dir else "anywhere"
         super().__init__(
-            f"no running orchestration instance found {where}: start one with "
-            "`invoke cluster.start` or set TASKER_TEST_ORCHESTRATION_URLS to "
-            "comma-separated URLs"
+            f"no running orchestration instance found {where} and "
+            "TASKER_TEST_ORCHESTRATION_URLS is not set"
         )
 
 
@@ -65,9 +64,8 @@ class ChaosNeedsClusterError(LoadError):
     def __init__(self, specs: list[str]) -> None:
         self.specs = specs
         super().__init__(
-            f"chaos ({', '.join(specs)}) needs a cluster started by `invoke cluster.start` "
-            "(its processes are signalled and restarted), not bare URLs: unset "
-            "TASKER_TEST_ORCHESTRATION_URLS or drop --chaos"
+            f"chaos ({', '.join(specs)}) needs a managed cluster (its processes are "
+            "signalled and restarted), not the bare URLs of TASKER_TEST_ORCHESTRATION_URLS"
         )
 
 
@@ -80,7 +78,7 @@ class NoVictimError(LoadError):
         listed = ", ".join(running) if running else "none"
         super().__init__(
             f"chaos targets service {service!r} but no instance of it is running "
-            f"(running instances: {listed}); start one or change --chaos"
+            f"(running instances: {listed})"
         )
 
 
@@ -90,7 +88,4 @@ class ManifestError(LoadError):
     def __init__(self, path: Path, problem: str) -> None:
         self.path = path
         self.problem = problem
-        super().__init__(
-            f"cannot use manifest {path}: {problem}; pass a file written by "
-            "`invoke load.run` (<cluster dir>/manifests/load-run-*.json)"
-        )
+        super().__init__(f"cannot use manifest {path}: {problem}")

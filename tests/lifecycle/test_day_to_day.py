@@ -72,12 +72,12 @@ def test_logs_of_three_instances_merge_in_time_order_and_filter_by_time(
 
 
 def test_scale_goes_both_ways_stopping_the_highest_numbers_first(factory: ClusterFactory) -> None:
-    env = cli_env(factory, orchestration=1, workers=0)
+    env = cli_env(factory, orchestration=2, workers=0)
     assert run_invoke("cluster.start", env=env).returncode == 0
     try:
         up = run_invoke("cluster.scale", "orchestration=3", env=env)
         assert up.returncode == 0, up.stderr
-        assert "2 started, 1 already running; all 3 healthy" in up.stdout
+        assert "1 started, 2 already running; all 3 healthy" in up.stdout
 
         down = run_invoke("cluster.scale", "orchestration=1,worker-python=1", env=env)
         assert down.returncode == 0, down.stderr
@@ -87,6 +87,15 @@ def test_scale_goes_both_ways_stopping_the_highest_numbers_first(factory: Cluste
         assert {(r["instance_id"], r["state"]) for r in status if r["state"] != "stopped"} == {
             ("orchestration-1", "healthy"),
             ("worker-python-1", "healthy"),
+        }
+        # A restart restarts what runs: it does not bring back orchestration-2, which the
+        # profile plans but the scale took away.
+        restarted = run_invoke("cluster.restart", "--rolling", env=env)
+        assert restarted.returncode == 0, restarted.stderr
+        assert "2 started, 0 already running; all 2 healthy" in restarted.stdout
+        assert {r["instance_id"] for r in status_rows(env) if r["state"] != "stopped"} == {
+            "orchestration-1",
+            "worker-python-1",
         }
         bad = run_invoke("cluster.scale", "orchestration", env=env)
         assert bad.returncode == 2

@@ -332,23 +332,26 @@ class Cluster:
         return replace(result, log_tail=tuple(lines))
 
     def _select_instances(self, service: str | None, instance: str | None) -> list[Instance]:
-        """Planned and recorded instances matching the selection, rebuilt from the settings."""
+        """What a restart restarts: the recorded instances matching the selection (a crashed
+        one included), rebuilt from the settings; where none is recorded, the planned ones.
+        An instance scaled away (no record) is not brought back by a restart."""
         self._check_service(service)
-        chosen = {i.id: i for i in self.plan() if _selected(i.service, i.id, service, instance)}
+        chosen: dict[str, Instance] = {}
         for record in self._all_records():
-            if record.instance_id not in chosen and _selected(
-                record.service, record.instance_id, service, instance
-            ):
+            if _selected(record.service, record.instance_id, service, instance):
                 rebuilt = instance_for_id(self.settings, record.instance_id)
                 if rebuilt is None:
                     raise InstanceNotConfiguredError(record.instance_id, record.service)
                 chosen[rebuilt.id] = rebuilt
+        if not chosen:
+            chosen = {i.id: i for i in self.plan() if _selected(i.service, i.id, service, instance)}
         if instance is not None and not chosen:
             self._check_instance(instance)
             rebuilt = instance_for_id(self.settings, instance)
             if rebuilt is not None and _selected(rebuilt.service, rebuilt.id, service, instance):
                 chosen[rebuilt.id] = rebuilt
-        return list(chosen.values())
+        types = [t.name for t in self.settings.service_types]
+        return sorted(chosen.values(), key=lambda i: (types.index(i.service), i.number))
 
     def _all_records(self) -> list[InstanceRecord]:
         """Our records, and a record for each plain pid file another tool (tasker-core's own

@@ -15,6 +15,7 @@ from tasker_cluster.process.sampling import (
     PRECISE_WINDOW,
     CpuSample,
     children_by_parent,
+    create_time,
     descendants,
 )
 
@@ -83,3 +84,15 @@ def test_a_process_gone_before_the_second_look_counts_as_idle() -> None:
     child.wait()
 
     assert sample.percent()[child.pid] >= 0.0
+
+
+def test_create_time_is_psutils_to_the_bit_and_a_gone_pid_is_named() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        for pid in (os.getpid(), os.getppid(), child.pid):
+            assert create_time(pid) == psutil.Process(pid).create_time(), pid
+    finally:
+        child.kill()
+        child.wait()
+    with pytest.raises(ProcessLookupError):
+        create_time(child.pid)

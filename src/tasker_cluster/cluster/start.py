@@ -256,7 +256,6 @@ def _wait_ready(
     progress: Progress,
 ) -> None:
     """Until every instance of the wave answers healthy and holds each declared port."""
-    from tasker_cluster.health.ports import PortsOf, port_problems  # noqa: PLC0415
     from tasker_cluster.wait import Deadline, WaitTimeoutError, wait_for  # noqa: PLC0415
 
     deadline = Deadline(timeout)
@@ -276,6 +275,11 @@ def _wait_ready(
 
         tails = {i: tail_lines(settings.log_path(i), TIMEOUT_LOG_LINES)[0] for i in result.pending}
         raise StartTimeoutError(timeout, list(result.pending.items()), [], tails)
+    if not any(i.ports for i in wave):
+        return
+    # psutil (~20 ms of CPU the booting instances want) loads only for declared ports
+    from tasker_cluster.health.ports import PortsOf, port_problems  # noqa: PLC0415
+
     with_ports = [
         PortsOf(i.id, spawned[i.id].record.pid if i.id in spawned else running[i.id].pid, i.ports)
         for i in wave

@@ -51,14 +51,14 @@ def launched(instance: Instance, process: subprocess.Popen[bytes], log_path: Pat
     Our child cannot vanish before we reap it (it stays a zombie), so its create time can be
     read after the others of its wave were launched.
     """
-    import psutil  # noqa: PLC0415 - after the launches: a start spawns before loading it
+    from tasker_cluster.process.sampling import create_time  # noqa: PLC0415
 
     record = InstanceRecord(
         instance_id=instance.id,
         service=instance.service,
         number=instance.number,
         pid=process.pid,
-        create_time=psutil.Process(process.pid).create_time(),
+        create_time=create_time(process.pid),
         argv=instance.argv,
         port=instance.port,
         url=instance.url,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import socket
 from datetime import datetime
 
@@ -174,6 +175,12 @@ def test_rolling_restart_replaces_instances_one_batch_at_a_time(factory: Cluster
         }
         rolled = run_invoke("cluster.restart", "--rolling", env=env)
         assert rolled.returncode == 0, rolled.stderr
+        healthy = [line.split()[0] for line in rolled.stdout.splitlines() if ": healthy (" in line]
+        counts = re.findall(r": healthy \((\d+/\d+),", rolled.stdout)
+        assert (healthy, counts) == (
+            ["orchestration-1:", "orchestration-2:", "orchestration-3:"],
+            ["1/3", "2/3", "3/3"],
+        ), "one count across the batches, in instance order"
         after = {
             r["instance_id"]: (r["pid"], r["state"])
             for r in json.loads(run_invoke("cluster.status", "--json", env=env).stdout)

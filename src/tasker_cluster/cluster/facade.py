@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from tasker_cluster.cluster.start import StartReport, start_instances
 from tasker_cluster.config.errors import UnknownServiceError
 from tasker_cluster.config.instances import Instance, Plan, instance_for_id, plan_instances
 from tasker_cluster.config.model import ClusterSettings
-from tasker_cluster.health.readiness import ProgressCallback
+from tasker_cluster.health.readiness import ProgressCallback, ProgressEvent
 from tasker_cluster.process.lock import ClusterLock
 from tasker_cluster.process.ports import PortConflict, port_conflicts
 from tasker_cluster.process.records import (
@@ -128,6 +129,7 @@ class Cluster:
                     on_progress=on_progress,
                 )
             reports = []
+            began = time.monotonic()
             for first in range(0, len(selected), rolling):
                 batch = selected[first : first + rolling]
                 for member in batch:
@@ -137,7 +139,7 @@ class Cluster:
                         Plan(self.settings, tuple(batch)),
                         wait=True,
                         timeout=start_timeout,
-                        on_progress=on_progress,
+                        on_progress=_counted_across(on_progress, first, len(selected), began),
                     )
                 )
             return _joined(Plan(self.settings, tuple(selected)), reports)
@@ -420,3 +422,25 @@ def _selected(
     return (want_service is None or service == want_service) and (
         want_id is None or instance_id == want_id
     )
+
+
+def _counted_across(
+    on_progress: ProgressCallback | None, done: int, total: int, began: float
+) -> ProgressCallback | None:
+    """A batch's progress events counted across the whole rolling restart: `done` instances
+    were healthy before this batch, `total` are restarted, the time runs from `began`."""
+    if on_progress is None:
+        return None
+    callback = on_progress
+
+    def counted(event: ProgressEvent) -> None:
+        callback(
+            replace(
+                event,
+                healthy=done + event.healthy,
+                total=total,
+                elapsed_seconds=time.monotonic() - began,
+            )
+        )
+
+    return counted

@@ -110,3 +110,13 @@ def test_progress_off_a_terminal_is_a_line_per_phase_and_period() -> None:
         "load.run verifying: created 10/10, complete 10, failed 0, 5.0 tasks/s, faults 1, 2 s",
     ]
     assert "\x1b[" not in buffer.getvalue()
+
+
+def test_a_progress_line_off_a_terminal_is_never_wrapped() -> None:
+    buffer = io.StringIO()
+    with LiveProgress(Console(file=buffer, width=40), total=20000) as live:
+        live.update(Progress("verifying", 20000, 20000, 19999, 1, 0, 123.0, 162.6, 12))
+    assert buffer.getvalue().splitlines() == [
+        "load.run verifying: created 20000/20000, complete 19999, failed 1, 162.6 tasks/s, "
+        "faults 12, 123 s"
+    ]

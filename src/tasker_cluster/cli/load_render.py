@@ -174,7 +174,9 @@ class LiveProgress:
             now = time.monotonic()
             if progress.phase != self._last_phase or now - self._last_line >= PROGRESS_LINE_EVERY:
                 self._last_phase, self._last_line = progress.phase, now
-                self._console.print(progress_line(progress), markup=False, highlight=False)
+                # one line per update, never wrapped: a log or a script reads it whole
+                line = progress_line(progress)
+                self._console.print(line, markup=False, highlight=False, soft_wrap=True)
             return
         self._progress.update(
             self._task,

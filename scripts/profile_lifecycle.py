@@ -10,10 +10,16 @@
    writes, the health wait (first and last healthy from the progress events).
 3. A library stop of the same instances, phases timed the same way in
    `tasker_cluster.process.stop`: process-tree collection, waiting for exit, reaping.
+4. The floor of a start (`--floor`): the time until all N stand-ins answer healthy, seen by
+   this harness as `scripts/bench_peers.py` sees it, for a bare spawner (`Popen` of each
+   stand-in, nothing else), the same bare spawner after importing what `tasker-cluster start`
+   imports before its first spawn, and `tasker-cluster start` itself; interleaved, medians of
+   `--repeats`, with honcho beside them when `nox -s bench` has installed it. The
+   differences are what our imports and the rest of our start cost.
 
 Nothing in `src/` is changed: the wrappers live in this process only.
 
-    python scripts/profile_lifecycle.py [--instances 10] [--repeats 5] [--json PATH]
+    python scripts/profile_lifecycle.py [--instances 10] [--repeats 5] [--floor] [--json PATH]
 """
 
 from __future__ import annotations
@@ -213,15 +219,104 @@ def phase_figures(count: int) -> dict[str, Any]:
     return result
 
 
+# A bare spawner: each stand-in started with Popen on its own port, then nothing until SIGTERM.
+BARE_SPAWNER = """\
+import os, shlex, signal, subprocess, sys
+{imports}
+argv = shlex.split(os.environ["TASKER_ORCHESTRATION_COMMAND"])
+base = int(os.environ["TASKER_ORCHESTRATION_BASE_PORT"])
+for number in range(int(os.environ["TASKER_ORCHESTRATION_INSTANCES"])):
+    subprocess.Popen(argv, env={{**os.environ, "PORT": str(base + number)}},
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+signal.pause()
+"""
+OUR_FIRST_IMPORTS = "import tasker_cluster.cli.main, tasker_cluster.cli.start"
+
+
+def floor_figures(count: int, repeats: int) -> dict[str, Any]:
+    """Start until all healthy: a bare spawner, the same after our imports, and ours."""
+    import bench_peers  # noqa: PLC0415 - the peers benchmark's harness, beside this script
+
+    from tasker_cluster.testing.free_ports import free_port_range  # noqa: PLC0415
+
+    variants = {
+        "bare spawner": [sys.executable, "-c", BARE_SPAWNER.format(imports="")],
+        "bare spawner after our imports": [
+            sys.executable,
+            "-c",
+            BARE_SPAWNER.format(imports=OUR_FIRST_IMPORTS),
+        ],
+        "tasker-cluster start": [sys.executable, "-m", "tasker_cluster.cli", "start"],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    peers_bin = bench_peers.PEERS_VENV / "bin"
+    if (peers_bin / "honcho").is_file():  # installed by `nox -s bench`
+        samples["honcho"] = []
+    for _ in range(repeats):
+        if "honcho" in samples:
+            cycle = bench_peers.run_cycle("honcho", count, bench_peers.TERM, 5.0, peers_bin)
+            if cycle.start is not None:
+                samples["honcho"].append(cycle.start)
+        for name, argv in variants.items():
+            with tempfile.TemporaryDirectory(prefix="profile-floor-") as directory:
+                base = free_port_range(count)
+                pid_dir = Path(directory) / "pids"
+                env = clean_env(Path(directory) / "cluster")
+                env.update(
+                    {
+                        "TASKER_ORCHESTRATION_INSTANCES": str(count),
+                        "TASKER_ORCHESTRATION_BASE_PORT": str(base),
+                        "TASKER_ORCHESTRATION_COMMAND": shlex.join(
+                            ["python3", str(STAND_IN), "--delay", "0.5", "--pid-dir", str(pid_dir)]
+                        ),
+                        "TASKER_WORKER_PYTHON_INSTANCES": "0",
+                    }
+                )
+                began_wall = time.time()
+                began = time.perf_counter()
+                tool = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+                try:
+                    samples[name].append(
+                        bench_peers.wait_healthy(list(range(base, base + count)), began)
+                    )
+                finally:
+                    if argv[-1] == "start":
+                        tool.wait()
+                        subprocess.run(
+                            [*argv[:-1], "stop"],
+                            cwd=ROOT,
+                            env=env,
+                            capture_output=True,
+                            check=False,
+                        )
+                    tool.terminate()
+                    tool.wait()
+                    bench_peers.kill_all(bench_peers.stand_ins(pid_dir, began_wall))
+    medians = {name: round(statistics.median(v), 4) for name, v in samples.items() if v}
+    bare, imported, ours = (medians[name] for name in variants)
+    return {
+        "instances": count,
+        "repeats": repeats,
+        "median_s": medians,
+        "our_imports_s": round(imported - bare, 4),
+        "rest_of_our_start_s": round(ours - imported, 4),
+        "samples_s": {name: [round(v, 4) for v in values] for name, values in samples.items()},
+    }
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--instances", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", type=Path, default=RESULTS / "profile-lifecycle.json")
+    parser.add_argument("--floor", action="store_true", help="only the floor of a start (4.)")
     args = parser.parse_args(argv)
     document: dict[str, Any] = {"cpus": os.cpu_count(), "load_before": os.getloadavg()[0]}
-    document["cli"] = cli_figures(args.repeats)
-    document["phases"] = [phase_figures(args.instances) for _ in range(3)]
+    if args.floor:
+        document["floor"] = floor_figures(args.instances, args.repeats)
+    else:
+        document["cli"] = cli_figures(args.repeats)
+        document["phases"] = [phase_figures(args.instances) for _ in range(3)]
     document["load_after"] = os.getloadavg()[0]
     print(json.dumps(document, indent=2))
     args.json.parent.mkdir(parents=True, exist_ok=True)

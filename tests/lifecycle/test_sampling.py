@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 
+from tasker_cluster.process import sampling
 from tasker_cluster.process.sampling import (
     PRECISE_WINDOW,
     CpuSample,
@@ -101,3 +102,11 @@ def test_create_time_is_psutils_to_the_bit_and_a_gone_pid_is_named() -> None:
         child.wait()
     with pytest.raises(ProcessLookupError):
         create_time(child.pid)
+
+
+def test_create_time_without_proc_is_psutils(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sampling, "_has_proc_stat", lambda: False)
+
+    assert create_time(os.getpid()) == psutil.Process().create_time()
+    with pytest.raises(ProcessLookupError):
+        create_time(2**22 + 1)  # above the largest pid Linux hands out

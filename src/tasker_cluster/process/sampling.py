@@ -46,7 +46,7 @@ def descendants(pid: int, children: Mapping[int, Sequence[int]]) -> list[int]:
 
 
 def _parents() -> dict[int, int]:
-    if not (PROC / "self" / "stat").is_file():
+    if not _has_proc_stat():
         import psutil  # noqa: PLC0415
 
         return {p.pid: p.info["ppid"] for p in psutil.process_iter(["ppid"])}
@@ -55,14 +55,22 @@ def _parents() -> dict[int, int]:
         if not entry.name.isdigit():
             continue
         try:
-            text = Path(entry.path, "stat").read_bytes()
+            fields = _stat_fields(Path(entry.path, "stat").read_bytes())
         except OSError:  # gone meanwhile, or not ours to read
             continue
-        # pid (comm) state ppid ...: comm may hold spaces and parentheses; it ends at the last ")"
-        fields = text[text.rfind(b")") + 2 :].split()
         if len(fields) > 1:
             parents[int(entry.name)] = int(fields[1])
     return parents
+
+
+def _has_proc_stat() -> bool:
+    return (PROC / "self" / "stat").is_file()
+
+
+def _stat_fields(text: bytes) -> list[bytes]:
+    """The fields of a `/proc/<pid>/stat` after `pid (comm) `, field 3 (state) first: comm
+    may hold spaces and parentheses; it ends at the last ")"."""
+    return text[text.rfind(b")") + 2 :].split()
 
 
 def create_time(pid: int) -> float:
@@ -71,14 +79,15 @@ def create_time(pid: int) -> float:
     Linux its start in clock ticks after boot from `/proc/<pid>/stat` plus the boot time of
     `/proc/stat`, without loading psutil; elsewhere psutil's. Raises ProcessLookupError when
     the process is gone."""
-    try:
-        text = (PROC / str(pid) / "stat").read_bytes()
-    except FileNotFoundError:
-        raise ProcessLookupError(pid) from None
-    except OSError:
-        text = b""
-    fields = text[text.rfind(b")") + 2 :].split()
-    if len(fields) < STARTTIME_FIELD + 1:
+    fields: list[bytes] = []
+    if _has_proc_stat():
+        try:
+            fields = _stat_fields((PROC / str(pid) / "stat").read_bytes())
+        except FileNotFoundError:
+            raise ProcessLookupError(pid) from None
+        except OSError:  # not ours to read: psutil says why
+            fields = []
+    if len(fields) <= STARTTIME_FIELD:
         import psutil  # noqa: PLC0415
 
         try:

@@ -18,6 +18,10 @@ For N = 1, 5, 10 instances of `scripts/stand_in.py` (healthy 0.5 s after launch,
 - children of a wrapper left: each instance started as `sh -c 'python3 stand_in.py ...; echo
   done'`, the stand-ins still alive 0.3 s after stop; they are then killed by pid.
 
+Beside the tools, the floor of a start (start only): a bare spawner, a `python -c` that `Popen`s
+each stand-in and does nothing else (no configuration, no records, no health wait). No tool
+that reads and checks a configuration before it spawns can start faster than it.
+
 Everything each tool is configured with is its default but the commands, ports, file paths and
 stop timeouts. Medians over `--repeats` runs, with min-max; ratios to the faster of honcho and
 circus. The peers are installed into their own venv (`--peers-venv`) if missing.
@@ -54,7 +58,7 @@ RESULTS = ROOT / "results"
 PEERS_VENV = ROOT / ".nox" / "bench-peers"
 PEER_PACKAGES = ("honcho", "circus", "supervisor")
 PEER_EXECUTABLES = ("honcho", "circusd", "supervisord")
-TOOLS = ("ours", "ours-lean", "honcho", "circus", "supervisord")
+TOOLS = ("ours", "ours-lean", "honcho", "circus", "supervisord", "floor")
 # our two front ends: the invoke tasks, and `tasker-cluster` (the same commands without invoke's
 # start-up; run as `python -m tasker_cluster.cli`, which is what the console script runs)
 OURS = {
@@ -62,6 +66,20 @@ OURS = {
     "ours-lean": [sys.executable, "-m", "tasker_cluster.cli"],
 }
 BASELINES = ("honcho", "circus")
+# The floor: each stand-in started with Popen on its own port, then nothing until SIGTERM. It
+# reads the same variables as our start (`ours_env`); `imports` lets a caller add what another
+# tool imports before its first spawn (scripts/profile_lifecycle.py).
+BARE_SPAWNER = """\
+import os, shlex, signal, subprocess, sys
+{imports}
+argv = shlex.split(os.environ["TASKER_ORCHESTRATION_COMMAND"])
+base = int(os.environ["TASKER_ORCHESTRATION_BASE_PORT"])
+for number in range(int(os.environ["TASKER_ORCHESTRATION_INSTANCES"])):
+    subprocess.Popen(argv, env={{**os.environ, "PORT": str(base + number)}},
+                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+signal.pause()
+"""
+FLOOR = "floor"
 SIZES = (1, 5, 10)
 DELAY = 0.5
 STOP_TIMEOUT = 2
@@ -275,6 +293,23 @@ def cycle_ours(tool: str, work: Work, cycle: Cycle, with_status: bool) -> None:
             invoke(["cluster.stop", "--timeout=1"], env)
 
 
+def cycle_floor(work: Work, cycle: Cycle) -> None:
+    """Start only: the bare spawner until all are healthy; its stand-ins go by their pid files."""
+    began = time.perf_counter()
+    spawner = subprocess.Popen(
+        [sys.executable, "-c", BARE_SPAWNER.format(imports="")],
+        cwd=ROOT,
+        env=ours_env(work),
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        cycle.start = wait_healthy(work.ports, began)
+    finally:
+        spawner.kill()
+        spawner.wait()
+
+
 def peer_argv(tool: str, work: Work) -> list[str]:
     """Write the tool's configuration for this cycle; the command that runs it in the foreground."""
     lines = [stand_in_line(work.scenario, work.pid_dir, port) for port in work.ports]
@@ -352,6 +387,8 @@ def run_cycle(tool: str, count: int, scenario: Scenario, cap: float, peers_bin: 
         try:
             if tool in OURS:
                 cycle_ours(tool, work, cycle, with_status=scenario is TERM)
+            elif tool == FLOOR:
+                cycle_floor(work, cycle)
             else:
                 cycle_peer(tool, work, cycle)
         except (OSError, RuntimeError, TimeoutError, subprocess.SubprocessError) as error:
@@ -389,10 +426,11 @@ def measure(
         }
         for number in range(repeats):
             for tool in tools:  # interleaved, so a busy moment of the machine hits every tool
-                for scenario in (TERM, IGNORE, WRAPPER):
+                for scenario in (TERM,) if tool == FLOOR else (TERM, IGNORE, WRAPPER):
                     cycle = run_cycle(tool, count, scenario, cap, peers_bin)
                     samples[tool][scenario.name].append(cycle)
                     shown = "> cap" if cycle.capped else f"{cycle.stop or 0:.2f}s"
+                    shown = "-" if tool == FLOOR else shown
                     print(
                         f"  N={count:<2} run {number + 1}/{repeats} {tool:<11} {scenario.name:<7}"
                         f" start {cycle.start or 0:.2f}s stop {shown} left {cycle.left}"
@@ -411,8 +449,9 @@ def measure(
                     entry[metric] = {"capped": True, "cap": cap, "samples": values}
                 elif values:
                     entry[metric] = {**spread(values), "samples": values}
-            entry["left"] = max((c.left or 0) for c in runs["wrapper"])
-            entry["left_samples"] = [c.left for c in runs["wrapper"]]
+            if runs["wrapper"]:  # the floor has no stop
+                entry["left"] = max((c.left or 0) for c in runs["wrapper"])
+                entry["left_samples"] = [c.left for c in runs["wrapper"]]
             if tool in OURS:
                 for key in ("cli_start", "status"):
                     values = [getattr(c, key) for c in runs["term"] if getattr(c, key) is not None]
@@ -453,6 +492,7 @@ TOOL_LABELS = {
     "honcho": "honcho",
     "circus": "circus",
     "supervisord": "supervisord",
+    FLOOR: "floor: a bare spawner (`Popen` each, nothing else)",
 }
 
 
@@ -463,7 +503,7 @@ def rows_for(figures: dict[str, Any], *, ranges: bool, markdown: bool) -> list[l
             row = [count, TOOL_LABELS[tool] if markdown else tool]
             for metric in METRICS:
                 row += cell(entry.get(metric, {}), baseline(per_tool, metric), ranges=ranges)
-            row.append(f"{entry['left']} of {count}")
+            row.append(f"{entry['left']} of {count}" if "left" in entry else "-")
             rows.append(row)
     return rows
 
@@ -520,7 +560,9 @@ def chart(figures: dict[str, Any], path: Path, cap: float) -> None:
                 entry = figures[n][tool].get(metric, {})
                 capped = bool(entry.get("capped"))
                 heights.append(cap if capped else entry.get("median", 0.0))
-                labels.append("> cap" if capped else f"{entry.get('median', 0.0):.2f}")
+                # no label where there is no figure (the floor has a start only)
+                shown = f"{entry['median']:.2f}" if "median" in entry else ""
+                labels.append("> cap" if capped else shown)
                 hatches.append("//" if capped else "")
             positions = [i + offset * width for i in range(len(sizes))]
             bars = axes.bar(positions, heights, width, label=tool)

@@ -219,17 +219,6 @@ def phase_figures(count: int) -> dict[str, Any]:
     return result
 
 
-# A bare spawner: each stand-in started with Popen on its own port, then nothing until SIGTERM.
-BARE_SPAWNER = """\
-import os, shlex, signal, subprocess, sys
-{imports}
-argv = shlex.split(os.environ["TASKER_ORCHESTRATION_COMMAND"])
-base = int(os.environ["TASKER_ORCHESTRATION_BASE_PORT"])
-for number in range(int(os.environ["TASKER_ORCHESTRATION_INSTANCES"])):
-    subprocess.Popen(argv, env={{**os.environ, "PORT": str(base + number)}},
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-signal.pause()
-"""
 OUR_FIRST_IMPORTS = "import tasker_cluster.cli.main, tasker_cluster.cli.start"
 
 
@@ -240,11 +229,11 @@ def floor_figures(count: int, repeats: int) -> dict[str, Any]:
     from tasker_cluster.testing.free_ports import free_port_range  # noqa: PLC0415
 
     variants = {
-        "bare spawner": [sys.executable, "-c", BARE_SPAWNER.format(imports="")],
+        "bare spawner": [sys.executable, "-c", bench_peers.BARE_SPAWNER.format(imports="")],
         "bare spawner after our imports": [
             sys.executable,
             "-c",
-            BARE_SPAWNER.format(imports=OUR_FIRST_IMPORTS),
+            bench_peers.BARE_SPAWNER.format(imports=OUR_FIRST_IMPORTS),
         ],
         "tasker-cluster start": [sys.executable, "-m", "tasker_cluster.cli", "start"],
     }
